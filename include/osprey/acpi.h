@@ -1,0 +1,38 @@
+/*
+ * ACPI: just enough to power the machine off (FADT and the \_S5 sleep type).
+ * The table parsers take plain byte buffers so that the host unit tests and
+ * the fuzz target run the same code as the kernel.
+ */
+#ifndef OSPREY_ACPI_H
+#define OSPREY_ACPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct acpi_gas {
+	uint8_t space; /* 0: memory, 1: I/O port */
+	uint8_t bit_width;
+	uint64_t address;
+};
+
+struct acpi_fadt_info {
+	uint64_t dsdt;		   /* physical address of the DSDT */
+	uint32_t pm1a_cnt;	   /* I/O port, 0 if none */
+	uint32_t pm1b_cnt;
+	bool hw_reduced;	   /* hardware-reduced ACPI (microvm) */
+	struct acpi_gas sleep_ctl; /* hardware-reduced sleep control register */
+};
+
+#define ACPI_HEADER_LEN 36
+
+/* Checks signature, length and checksum of a table in buf; 0 or -EINVAL. */
+int acpi_check_table(const uint8_t *buf, size_t len, const char sig[4]);
+int acpi_parse_fadt(const uint8_t *buf, size_t len, struct acpi_fadt_info *out);
+/* Finds the \_S5 package in AML and returns its first value (SLP_TYPa). */
+int acpi_find_s5(const uint8_t *aml, size_t len, uint8_t *slp_typ);
+
+/* Kernel side: tries ACPI S5 power-off; returns only if it did not work. */
+void acpi_power_off(void);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * The kernel command line, OSv style: kernel options first ("--name" or
+ * "--name=value"), then the application's command line.  "--" alone ends
+ * the options.  Words are split on blanks; '...' and "..." quote, and a
+ * backslash escapes the next character.  docs/host-guest.md lists the
+ * options.  Portable: built into the kernel, the unit tests and the fuzzer.
+ */
+#ifndef OSPREY_CMDLINE_H
+#define OSPREY_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CMDLINE_MAX_ARGS 64
+#define CMDLINE_MAX_ENV 64
+
+enum poweroff_method { POWEROFF_AUTO, POWEROFF_ACPI, POWEROFF_RESET };
+
+struct boot_options {
+	bool nopci;
+	bool bootchart;
+	bool verbose;
+	bool mem_stats;
+	int loglevel; /* -1 when not given */
+	int poweroff; /* enum poweroff_method */
+	const char *trace;	/* NULL, or a comma-separated glob list */
+	const char *test;	/* NULL, or a glob list, or "list" */
+	const char *test_death; /* NULL, or "suite.name" */
+	int argc;
+	char *argv[CMDLINE_MAX_ARGS + 1]; /* the application and its arguments */
+	int envc;
+	char *envp[CMDLINE_MAX_ENV + 1]; /* from --env=K=V */
+};
+
+extern struct boot_options boot_options;
+
+/*
+ * Parses buf in place (the strings in *o point into it).  On a bad command
+ * line returns -EINVAL and writes one line naming the problem into err.
+ */
+int cmdline_parse(char *buf, struct boot_options *o, char *err, size_t errlen);
+
+/* Prints the options and their help, one a line, through print. */
+void cmdline_help(void (*print)(const char *line));
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * Stopping the machine with a status the host can read (docs/host-guest.md):
+ * the line "osprey:exit=N" on the QEMU debug console when it is there, then
+ * isa-debug-exit, then ACPI S5, then the i8042 reset line (microvm,
+ * Firecracker), then a triple fault.  Each step returns only if the machine
+ * is still running.  --poweroff=acpi|reset skips the QEMU devices, so that
+ * tests can prove the fallbacks work.
+ */
+#include <osprey/acpi.h>
+#include <osprey/arch/cpu.h>
+#include <osprey/cmdline.h>
+#include <osprey/format.h>
+#include <osprey/panic.h>
+
+#define DEBUGCON 0xe9
+#define DEBUG_EXIT 0x501
+#define I8042_CMD 0x64
+
+static void debugcon_status(int status)
+{
+	char line[32];
+	int n;
+
+	if (inb(DEBUGCON) != DEBUGCON)
+		return;
+	n = format_snprintf(line, sizeof(line), "osprey:exit=%d\n", status);
+	for (int i = 0; i < n; i++)
+		outb(DEBUGCON, (uint8_t)line[i]);
+}
+
+void power_off(int status)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) null_idt = { 0, 0 };
+	int how = boot_options.poweroff;
+
+	irq_disable();
+	debugcon_status(status);
+	if (how == POWEROFF_AUTO)
+		outb(DEBUG_EXIT, (uint8_t)(status & 0x7f));
+	if (how == POWEROFF_AUTO || how == POWEROFF_ACPI)
+		acpi_power_off();
+	for (int i = 0; i < 100000 && (inb(I8042_CMD) & 0x02); i++)
+		cpu_relax();
+	outb(I8042_CMD, 0xfe);
+	/* Still here: an empty IDT turns the next exception into a triple fault. */
+	__asm__ volatile("lidt %0; int3" : : "m"(null_idt));
+	cpu_halt_forever();
+}

@@ -1,0 +1,86 @@
+/*
+ * What happens when the CPU raises an exception.  Until interrupts and the
+ * application exist, every exception in the kernel is fatal: it is reported
+ * with its name, the faulting address, the registers and a backtrace with
+ * function names, and the machine stops with the panic status.
+ */
+#include <osprey/arch/cpu.h>
+#include <osprey/arch/trap.h>
+#include <osprey/kernel.h>
+#include <osprey/ksyms.h>
+#include <osprey/log.h>
+#include <osprey/panic.h>
+
+static const char *const exception_names[32] = {
+	[0] = "division error",
+	[1] = "debug",
+	[2] = "non-maskable interrupt",
+	[3] = "breakpoint",
+	[4] = "overflow",
+	[5] = "bound range exceeded",
+	[6] = "invalid opcode",
+	[7] = "device not available",
+	[8] = "double fault",
+	[9] = "coprocessor segment overrun",
+	[10] = "invalid TSS",
+	[11] = "segment not present",
+	[12] = "stack-segment fault",
+	[13] = "general protection fault",
+	[14] = "page fault",
+	[16] = "x87 floating-point error",
+	[17] = "alignment check",
+	[18] = "machine check",
+	[19] = "SIMD floating-point error",
+	[20] = "virtualization exception",
+	[21] = "control protection",
+	[28] = "hypervisor injection",
+	[29] = "VMM communication",
+	[30] = "security exception",
+};
+
+void dump_registers(const struct trap_frame *tf)
+{
+	kprintf("rip %016llx cs %04llx rflags %08llx\n", (unsigned long long)tf->rip,
+		(unsigned long long)tf->cs, (unsigned long long)tf->rflags);
+	kprintf("rsp %016llx ss %04llx err %llx\n", (unsigned long long)tf->rsp,
+		(unsigned long long)tf->ss, (unsigned long long)tf->error);
+	kprintf("rax %016llx rbx %016llx rcx %016llx\n", (unsigned long long)tf->rax,
+		(unsigned long long)tf->rbx, (unsigned long long)tf->rcx);
+	kprintf("rdx %016llx rsi %016llx rdi %016llx\n", (unsigned long long)tf->rdx,
+		(unsigned long long)tf->rsi, (unsigned long long)tf->rdi);
+	kprintf("rbp %016llx r8  %016llx r9  %016llx\n", (unsigned long long)tf->rbp,
+		(unsigned long long)tf->r8, (unsigned long long)tf->r9);
+	kprintf("r10 %016llx r11 %016llx r12 %016llx\n", (unsigned long long)tf->r10,
+		(unsigned long long)tf->r11, (unsigned long long)tf->r12);
+	kprintf("r13 %016llx r14 %016llx r15 %016llx\n", (unsigned long long)tf->r13,
+		(unsigned long long)tf->r14, (unsigned long long)tf->r15);
+	kprintf("cr2 %016llx cr3 %016llx\n", (unsigned long long)read_cr2(),
+		(unsigned long long)read_cr3());
+}
+
+void trap_handler(struct trap_frame *tf)
+{
+	const char *name = tf->vector < 32 ? exception_names[tf->vector] : NULL;
+	uintptr_t off = 0;
+	const char *fn = ksym_lookup(tf->rip, &off);
+	char where[96];
+
+	if (!name)
+		name = tf->vector < 32 ? "reserved exception" : "unexpected interrupt";
+	if (fn)
+		format_snprintf(where, sizeof(where), "%s+0x%lx", fn, (unsigned long)off);
+	else
+		format_snprintf(where, sizeof(where), "0x%llx", (unsigned long long)tf->rip);
+
+	if (tf->vector == VEC_PF)
+		panic_begin("%s at %s: %s address 0x%llx (%s, %s mode)", name, where,
+			    tf->error & 2 ? "writing" : tf->error & 16 ? "executing" : "reading",
+			    (unsigned long long)read_cr2(),
+			    tf->error & 1 ? "protection violation" : "not present",
+			    tf->error & 4 ? "user" : "kernel");
+	else
+		panic_begin("%s (vector %llu) at %s", name, (unsigned long long)tf->vector, where);
+	dump_registers(tf);
+	backtrace_print(tf->rip, tf->rbp);
+	panic_end();
+}
