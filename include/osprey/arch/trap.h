@@ -30,6 +30,8 @@ void trap_handler(struct trap_frame *tf);
 
 /* Prints "backtrace:" and one line per frame, starting at rip, then rbp's chain. */
 void backtrace_print(uint64_t rip, uint64_t rbp);
+/* The same for an exception, from its register frame. */
+void backtrace_print_trap(const struct trap_frame *tf);
 /* Writes the frames' return addresses into pcs; returns how many. */
 int backtrace_collect(uint64_t rbp, uintptr_t *pcs, int max);
 void dump_registers(const struct trap_frame *tf);

@@ -68,13 +68,37 @@ static void print_frame(int i, uintptr_t pc)
 		kprintf("  #%d 0x%lx ?\n", i, (unsigned long)pc);
 }
 
-void backtrace_print(uint64_t rip, uint64_t rbp)
+static void print_chain(int first, uint64_t rbp)
 {
 	uintptr_t pcs[MAX_FRAMES];
 	int n = backtrace_collect(rbp, pcs, MAX_FRAMES);
 
+	for (int i = 0; i < n; i++)
+		print_frame(first + i, pcs[i]);
+}
+
+void backtrace_print(uint64_t rip, uint64_t rbp)
+{
 	kprintf("backtrace:\n");
 	print_frame(0, rip);
-	for (int i = 0; i < n; i++)
-		print_frame(i + 1, pcs[i]);
+	print_chain(1, rbp);
+}
+
+/*
+ * A fault at a function's first instruction, or in code that is no function
+ * at all (a jump into data), comes before any frame was pushed: the caller's
+ * return address is then on top of the stack, and rbp is still the caller's.
+ */
+void backtrace_print_trap(const struct trap_frame *tf)
+{
+	uintptr_t off, lo, hi;
+	const char *fn = ksym_lookup(tf->rip, &off);
+	int next = 1;
+
+	kprintf("backtrace:\n");
+	print_frame(0, tf->rip);
+	if ((!fn || off == 0) && tf->rsp % 8 == 0 && stack_bounds(tf->rsp, &lo, &hi) &&
+	    tf->rsp + 8 <= hi)
+		print_frame(next++, *(const uint64_t *)tf->rsp);
+	print_chain(next, tf->rbp);
 }

@@ -81,6 +81,6 @@ void trap_handler(struct trap_frame *tf)
 	else
 		panic_begin("%s (vector %llu) at %s", name, (unsigned long long)tf->vector, where);
 	dump_registers(tf);
-	backtrace_print(tf->rip, tf->rbp);
+	backtrace_print_trap(tf);
 	panic_end();
 }

@@ -1,0 +1,71 @@
+# Tests that are not the osprey command's own: host unit tests (ASan and
+# UBSan), in-kernel tests on each machine and in the debug build, system tests
+# that boot the image and look at it from outside, the clang build, and the
+# fuzz targets.  Each step prints "RESULT: N passed, N failed".
+
+UNIT_SRCS := $(wildcard tests/unit/*.c) lib/format.c lib/glob.c lib/test.c \
+	kernel/core/cmdline.c kernel/drivers/acpi/tables.c
+UNIT_BIN := $(HB)/unit-tests
+
+$(UNIT_BIN): $(UNIT_SRCS) $(wildcard include/osprey/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) $(UNIT_SRCS) -o $@
+
+.PHONY: check-unit check-kernel check-kernel-debug check-system check-clang check-fuzz
+CHECK_STEPS += check-unit check-kernel check-kernel-debug check-system check-clang check-fuzz
+
+check-unit: $(UNIT_BIN)
+	$(Q)$(UNIT_BIN)
+
+KTEST_TIMEOUT ?= 120
+
+# Every in-kernel test on each machine Osprey boots on.
+check-kernel: $(KERNEL) $(OSPREY)
+	$(Q)st=0; for m in microvm q35 pc; do \
+		echo "-- kernel tests on $$m ($(MODE))"; \
+		$(OSPREY) test --kernel $(KERNEL) --machine $$m --timeout $(KTEST_TIMEOUT) || st=1; \
+	done; exit $$st
+
+# The same tests in the debug build (assertions, debug allocator, lock checker).
+check-kernel-debug:
+	$(Q)$(MAKE) --no-print-directory MODE=debug build/debug/osprey.elf $(OSPREY) >/dev/null
+	$(Q)$(OSPREY) test --kernel build/debug/osprey.elf --timeout $(KTEST_TIMEOUT)
+
+SYSTEM_TEST := $(HB)/system-test
+$(SYSTEM_TEST): tests/system/system_test.c
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< -o $@
+
+check-system: $(KERNEL) $(OSPREY) $(SYSTEM_TEST)
+	$(Q)$(SYSTEM_TEST) $(OSPREY) $(KERNEL)
+
+# Everything again with clang, into its own build directories; its kernel
+# must pass the in-kernel tests too.
+check-clang:
+	$(Q)if ! command -v clang >/dev/null; then \
+		echo "SKIP clang build: clang is not installed"; echo "RESULT: 0 passed, 0 failed"; \
+		exit 0; fi
+	$(Q)$(MAKE) --no-print-directory CC=clang all >/dev/null && \
+		echo "PASS clang build" || { echo "FAIL clang build"; echo "RESULT: 0 passed, 1 failed"; exit 1; }
+	$(Q)$(OSPREY) test --kernel build/$(MODE)-clang/osprey.elf --timeout $(KTEST_TIMEOUT)
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_CC := clang
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined
+FUZZ_RUNS ?= 200000
+FUZZ_SRCS_cmdline := kernel/core/cmdline.c lib/format.c
+FUZZ_SRCS_acpi := kernel/drivers/acpi/tables.c
+
+$(HB)/fuzz/%: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -o $@
+
+# Each target runs a bounded number of inputs from its seed corpus.
+check-fuzz: $(addprefix $(HB)/fuzz/,$(FUZZ_TARGETS))
+	$(Q)p=0; f=0; for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz-corpus/$$t; \
+		if $(HB)/fuzz/$$t -runs=$(FUZZ_RUNS) -max_len=4096 build/fuzz-corpus/$$t \
+			tests/fuzz/corpus/$$t > build/fuzz-$$t.log 2>&1; then \
+			echo "PASS fuzz.$$t ($(FUZZ_RUNS) runs)"; p=$$((p+1)); \
+		else echo "FAIL fuzz.$$t: see build/fuzz-$$t.log"; tail -30 build/fuzz-$$t.log; f=$$((f+1)); fi; \
+	done; echo "RESULT: $$p passed, $$f failed"; [ $$f -eq 0 ]

@@ -1,0 +1,64 @@
+/* kernel/drivers/acpi/tables.c on hand-built tables.  Runs on the host and in the kernel. */
+#include <string.h>
+
+#include <osprey/acpi.h>
+#include <osprey/test.h>
+
+static void checksum(uint8_t *t, uint32_t len)
+{
+	uint8_t sum = 0;
+
+	memcpy(t + 4, &len, 4);
+	t[9] = 0;
+	for (uint32_t i = 0; i < len; i++)
+		sum = (uint8_t)(sum + t[i]);
+	t[9] = (uint8_t)-sum;
+}
+
+TEST(acpi, fadt_fields)
+{
+	static uint8_t f[276];
+	struct acpi_fadt_info info;
+	uint32_t dsdt = 0x7fe0000, pm1a = 0x604;
+	uint32_t flags = 1u << 20;
+	uint64_t sleep = 0xfea00000;
+
+	memset(f, 0, sizeof(f));
+	memcpy(f, "FACP", 4);
+	memcpy(f + 40, &dsdt, 4);
+	memcpy(f + 64, &pm1a, 4);
+	memcpy(f + 112, &flags, 4);
+	f[244] = 0;
+	f[245] = 8;
+	memcpy(f + 248, &sleep, 8);
+	checksum(f, sizeof(f));
+	EXPECT_EQ(t, acpi_parse_fadt(f, sizeof(f), &info), 0);
+	EXPECT_EQ(t, info.dsdt, dsdt);
+	EXPECT_EQ(t, info.pm1a_cnt, pm1a);
+	EXPECT_TRUE(t, info.hw_reduced);
+	EXPECT_EQ(t, info.sleep_ctl.address, sleep);
+
+	f[50] ^= 1; /* break the checksum */
+	EXPECT_EQ(t, acpi_parse_fadt(f, sizeof(f), &info), -22);
+	checksum(f, sizeof(f));
+	EXPECT_EQ(t, acpi_parse_fadt(f, 100, &info), -22); /* table longer than the buffer */
+	EXPECT_EQ(t, acpi_parse_fadt(f, 20, &info), -22);
+}
+
+TEST(acpi, s5_package_forms)
+{
+	static const uint8_t byte_prefix[] = { 0x10, 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04,
+					       0x0a, 0x05, 0x0a, 0x05, 0x00 };
+	static const uint8_t zero_op[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x00, 0x00 };
+	static const uint8_t truncated[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x0a };
+	static const uint8_t method_call[] = { 0x14, '_', 'S', '5', '_', 0x12 };
+	uint8_t v = 0xff;
+
+	EXPECT_EQ(t, acpi_find_s5(byte_prefix, sizeof(byte_prefix), &v), 0);
+	EXPECT_EQ(t, v, 5);
+	EXPECT_EQ(t, acpi_find_s5(zero_op, sizeof(zero_op), &v), 0);
+	EXPECT_EQ(t, v, 0);
+	EXPECT_EQ(t, acpi_find_s5(truncated, sizeof(truncated), &v), -22);
+	EXPECT_EQ(t, acpi_find_s5(method_call, sizeof(method_call), &v), -2);
+	EXPECT_EQ(t, acpi_find_s5(byte_prefix, 3, &v), -2);
+}

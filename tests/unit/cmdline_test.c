@@ -1,0 +1,139 @@
+/* kernel/core/cmdline.c, good and bad input.  Runs on the host and in the kernel. */
+#include <string.h>
+
+#include <osprey/cmdline.h>
+#include <osprey/test.h>
+
+static int parse(const char *s, struct boot_options *o, char *err, size_t errlen)
+{
+	static char buf[2048];
+
+	memcpy(buf, s, strlen(s) + 1);
+	return cmdline_parse(buf, o, err, errlen);
+}
+
+static bool contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++)
+		if (!strncmp(hay, needle, n))
+			return true;
+	return false;
+}
+
+TEST(cmdline, options_then_program)
+{
+	struct boot_options o;
+	char err[128];
+
+	EXPECT_EQ(t, parse("--nopci --bootchart --loglevel=7 --trace=sched*,mm_* /app -x --y z", &o,
+			   err, sizeof(err)),
+		  0);
+	EXPECT_TRUE(t, o.nopci);
+	EXPECT_TRUE(t, o.bootchart);
+	EXPECT_EQ(t, o.loglevel, 7);
+	EXPECT_STREQ(t, o.trace, "sched*,mm_*");
+	EXPECT_EQ(t, o.argc, 4);
+	EXPECT_STREQ(t, o.argv[0], "/app");
+	EXPECT_STREQ(t, o.argv[2], "--y");
+	EXPECT_TRUE(t, o.argv[4] == NULL);
+}
+
+TEST(cmdline, empty_and_defaults)
+{
+	struct boot_options o;
+	char err[128];
+
+	EXPECT_EQ(t, parse("   ", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(t, o.argc, 0);
+	EXPECT_EQ(t, o.loglevel, -1);
+	EXPECT_EQ(t, o.poweroff, POWEROFF_AUTO);
+	EXPECT_TRUE(t, o.test == NULL);
+}
+
+TEST(cmdline, double_dash_ends_options)
+{
+	struct boot_options o;
+	char err[128];
+
+	EXPECT_EQ(t, parse("--verbose -- --nopci", &o, err, sizeof(err)), 0);
+	EXPECT_TRUE(t, o.verbose);
+	EXPECT_FALSE(t, o.nopci);
+	EXPECT_EQ(t, o.argc, 1);
+	EXPECT_STREQ(t, o.argv[0], "--nopci");
+}
+
+TEST(cmdline, quoting)
+{
+	struct boot_options o;
+	char err[128];
+
+	EXPECT_EQ(t, parse("/bin/sh -c 'echo  \"hi\"' \"a b\" c\\ d", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(t, o.argc, 5);
+	EXPECT_STREQ(t, o.argv[2], "echo  \"hi\"");
+	EXPECT_STREQ(t, o.argv[3], "a b");
+	EXPECT_STREQ(t, o.argv[4], "c d");
+}
+
+TEST(cmdline, env_and_choice)
+{
+	struct boot_options o;
+	char err[128];
+
+	EXPECT_EQ(t, parse("--env=A=1 --env=PATH=/bin --poweroff=acpi /x", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(t, o.envc, 2);
+	EXPECT_STREQ(t, o.envp[1], "PATH=/bin");
+	EXPECT_EQ(t, o.poweroff, POWEROFF_ACPI);
+}
+
+TEST(cmdline, errors_name_the_problem)
+{
+	static const struct {
+		const char *in, *msg;
+	} cases[] = {
+		{ "--bogus /x", "unknown option --bogus" },
+		{ "--loglevel=9", "bad value for --loglevel: '9'" },
+		{ "--loglevel=abc", "bad value for --loglevel: 'abc'" },
+		{ "--loglevel=", "option --loglevel needs a value" },
+		{ "--loglevel", "option --loglevel needs a value" },
+		{ "--nopci=1", "option --nopci takes no value" },
+		{ "--poweroff=off", "bad value for --poweroff: 'off'" },
+		{ "--env=novalue", "bad value for --env" },
+		{ "--env==x", "bad value for --env" },
+		{ "/x 'unterminated", "unterminated ' quote" },
+		{ "--trace=", "option --trace needs a value" },
+	};
+	struct boot_options o;
+	char err[128];
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		EXPECT_EQ(t, parse(cases[i].in, &o, err, sizeof(err)), -22);
+		if (!contains(err, cases[i].msg))
+			test_fail(t, __FILE__, __LINE__, "'%s' gave '%s', wanted '%s'", cases[i].in,
+				  err, cases[i].msg);
+	}
+}
+
+TEST(cmdline, bounded)
+{
+	static char big[2048];
+	struct boot_options o;
+	char err[128];
+	size_t n = 0;
+
+	/* 65 words: one more than the limit. */
+	for (int i = 0; i < 65; i++) {
+		big[n++] = 'w';
+		big[n++] = ' ';
+	}
+	big[n] = 0;
+	EXPECT_EQ(t, cmdline_parse(big, &o, err, sizeof(err)), -22);
+	EXPECT_TRUE(t, contains(err, "too many words"));
+	/* A long unknown option is named, truncated, without overflowing err. */
+	memset(big, 'a', 1000);
+	memcpy(big, "--", 2);
+	big[1000] = 0;
+	EXPECT_EQ(t, cmdline_parse(big, &o, err, 16), -22);
+	EXPECT_EQ(t, strlen(err), 15);
+}
