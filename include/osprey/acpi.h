@@ -17,8 +17,8 @@ struct acpi_gas {
 };
 
 struct acpi_fadt_info {
-	uint64_t dsdt;		   /* physical address of the DSDT */
-	uint32_t pm1a_cnt;	   /* I/O port, 0 if none */
+	uint64_t dsdt;	   /* physical address of the DSDT */
+	uint32_t pm1a_cnt; /* I/O port, 0 if none */
 	uint32_t pm1b_cnt;
 	bool hw_reduced;	   /* hardware-reduced ACPI (microvm) */
 	struct acpi_gas sleep_ctl; /* hardware-reduced sleep control register */

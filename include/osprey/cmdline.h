@@ -21,8 +21,8 @@ struct boot_options {
 	bool bootchart;
 	bool verbose;
 	bool mem_stats;
-	int loglevel; /* -1 when not given */
-	int poweroff; /* enum poweroff_method */
+	int loglevel;		/* -1 when not given */
+	int poweroff;		/* enum poweroff_method */
 	const char *trace;	/* NULL, or a comma-separated glob list */
 	const char *test;	/* NULL, or a glob list, or "list" */
 	const char *test_death; /* NULL, or "suite.name" */

@@ -13,13 +13,13 @@
 #endif
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 #define __noreturn __attribute__((noreturn))
 #define __unused __attribute__((unused))
@@ -44,22 +44,22 @@ void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
 void warn_once_report(const char *file, int line, const char *cond);
 
 /* Compiled in debug builds (CONFIG_DEBUG); both branches always compile. */
-#define ASSERT(cond)                                                                  \
-	do {                                                                          \
-		if (CONFIG_DEBUG && unlikely(!(cond)))                                \
+#define ASSERT(cond)                                                                       \
+	do {                                                                               \
+		if (CONFIG_DEBUG && unlikely(!(cond)))                                     \
 			panic("assertion failed: %s at %s:%d", #cond, __FILE__, __LINE__); \
 	} while (0)
 
 /* "Should not happen but survivable": reported once per call site. */
-#define WARN_ONCE(cond)                                                               \
-	({                                                                            \
-		static bool warned_;                                                  \
-		bool c_ = !!(cond);                                                   \
-		if (unlikely(c_) && !warned_) {                                       \
-			warned_ = true;                                               \
-			warn_once_report(__FILE__, __LINE__, #cond);                  \
-		}                                                                     \
-		c_;                                                                   \
+#define WARN_ONCE(cond)                                              \
+	({                                                           \
+		static bool warned_;                                 \
+		bool c_ = !!(cond);                                  \
+		if (unlikely(c_) && !warned_) {                      \
+			warned_ = true;                              \
+			warn_once_report(__FILE__, __LINE__, #cond); \
+		}                                                    \
+		c_;                                                  \
 	})
 
 #endif

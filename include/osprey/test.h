@@ -37,11 +37,11 @@ struct test_case {
 
 #define TEST_SECTION_ATTR __attribute__((used, section("osprey_tests"), aligned(16)))
 
-#define TEST_DEFINE(suite_, name_, death_)                                                 \
-	static void test_##suite_##_##name_(struct test_ctx *t);                           \
-	static const struct test_case test_case_##suite_##_##name_ TEST_SECTION_ATTR = {   \
-		#suite_, #name_, test_##suite_##_##name_, death_                           \
-	};                                                                                 \
+#define TEST_DEFINE(suite_, name_, death_)                                               \
+	static void test_##suite_##_##name_(struct test_ctx *t);                         \
+	static const struct test_case test_case_##suite_##_##name_ TEST_SECTION_ATTR = { \
+		#suite_, #name_, test_##suite_##_##name_, death_                         \
+	};                                                                               \
 	static void test_##suite_##_##name_(struct test_ctx *t __attribute__((unused)))
 
 #define TEST(suite_, name_) TEST_DEFINE(suite_, name_, 0)
@@ -50,20 +50,20 @@ struct test_case {
 void test_fail(struct test_ctx *t, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-#define EXPECT_TRUE(t, cond)                                                               \
-	do {                                                                               \
-		if (!(cond))                                                               \
-			test_fail((t), __FILE__, __LINE__, "expected %s", #cond);          \
+#define EXPECT_TRUE(t, cond)                                                      \
+	do {                                                                      \
+		if (!(cond))                                                      \
+			test_fail((t), __FILE__, __LINE__, "expected %s", #cond); \
 	} while (0)
 
 #define EXPECT_FALSE(t, cond) EXPECT_TRUE(t, !(cond))
 
-#define EXPECT_CMP(t, a, op, b)                                                            \
-	do {                                                                               \
-		int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                              \
-		if (!(a_ op b_))                                                           \
-			test_fail((t), __FILE__, __LINE__, "expected %s %s %s (%lld vs %lld)", \
-				  #a, #op, #b, (long long)a_, (long long)b_);              \
+#define EXPECT_CMP(t, a, op, b)                                                                    \
+	do {                                                                                       \
+		int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                                      \
+		if (!(a_ op b_))                                                                   \
+			test_fail((t), __FILE__, __LINE__, "expected %s %s %s (%lld vs %lld)", #a, \
+				  #op, #b, (long long)a_, (long long)b_);                          \
 	} while (0)
 
 #define EXPECT_EQ(t, a, b) EXPECT_CMP(t, a, ==, b)
@@ -73,12 +73,12 @@ void test_fail(struct test_ctx *t, const char *file, int line, const char *fmt, 
 #define EXPECT_GT(t, a, b) EXPECT_CMP(t, a, >, b)
 #define EXPECT_GE(t, a, b) EXPECT_CMP(t, a, >=, b)
 
-#define EXPECT_STREQ(t, a, b)                                                              \
-	do {                                                                               \
-		const char *a_ = (a), *b_ = (b);                                           \
-		if (!a_ || !b_ || test_strcmp(a_, b_) != 0)                                \
+#define EXPECT_STREQ(t, a, b)                                                                      \
+	do {                                                                                       \
+		const char *a_ = (a), *b_ = (b);                                                   \
+		if (!a_ || !b_ || test_strcmp(a_, b_) != 0)                                        \
 			test_fail((t), __FILE__, __LINE__, "expected %s == %s (\"%s\" vs \"%s\")", \
-				  #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");         \
+				  #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                 \
 	} while (0)
 
 int test_strcmp(const char *a, const char *b);

@@ -64,8 +64,8 @@ static int split(char *buf, char **words, int max, int *count, char *err, size_t
 		if (!*r)
 			break;
 		if (n == max) {
-			format_snprintf(err, errlen, "too many words on the command line (at most %d)",
-					max);
+			format_snprintf(err, errlen,
+					"too many words on the command line (at most %d)", max);
 			return -EINVAL;
 		}
 		words[n++] = w;
@@ -140,8 +140,9 @@ static int apply(const struct option *opt, char *value, struct boot_options *o, 
 		int v;
 
 		if (parse_int(value, &v) || v < opt->min || v > opt->max) {
-			format_snprintf(err, errlen, "bad value for --%s: '%.32s' (expected %d..%d)",
-					opt->name, value, opt->min, opt->max);
+			format_snprintf(err, errlen,
+					"bad value for --%s: '%.32s' (expected %d..%d)", opt->name,
+					value, opt->min, opt->max);
 			return -EINVAL;
 		}
 		*(int *)field = v;
@@ -207,8 +208,8 @@ int cmdline_parse(char *buf, struct boot_options *o, char *err, size_t errlen)
 			if (strlen(options[k].name) == len && !strncmp(options[k].name, name, len))
 				opt = &options[k];
 		if (!opt) {
-			format_snprintf(err, errlen, "unknown option --%.*s", (int)(len > 48 ? 48 : len),
-					name);
+			format_snprintf(err, errlen, "unknown option --%.*s",
+					(int)(len > 48 ? 48 : len), name);
 			return -EINVAL;
 		}
 		ret = apply(opt, value ? value + 1 : NULL, o, err, errlen);

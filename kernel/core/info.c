@@ -17,11 +17,11 @@ static const struct {
 	int bit;
 	const char *name;
 } features[] = {
-	{ 1, 4, "tsc" },	{ 1, 25, "sse" },	  { 1, 26, "sse2" },  { 0, 0, "sse3" },
-	{ 0, 19, "sse4.1" },	{ 0, 20, "sse4.2" },	  { 0, 28, "avx" },   { 3, 5, "avx2" },
-	{ 0, 21, "x2apic" },	{ 0, 24, "tsc-deadline" }, { 0, 30, "rdrand" }, { 3, 18, "rdseed" },
-	{ 0, 26, "xsave" },	{ 3, 0, "fsgsbase" },	  { 2, 20, "nx" },    { 2, 26, "pdpe1gb" },
-	{ 2, 27, "rdtscp" },	{ 0, 31, "hypervisor" },
+	{ 1, 4, "tsc" },     { 1, 25, "sse" },		{ 1, 26, "sse2" },   { 0, 0, "sse3" },
+	{ 0, 19, "sse4.1" }, { 0, 20, "sse4.2" },	{ 0, 28, "avx" },    { 3, 5, "avx2" },
+	{ 0, 21, "x2apic" }, { 0, 24, "tsc-deadline" }, { 0, 30, "rdrand" }, { 3, 18, "rdseed" },
+	{ 0, 26, "xsave" },  { 3, 0, "fsgsbase" },	{ 2, 20, "nx" },     { 2, 26, "pdpe1gb" },
+	{ 2, 27, "rdtscp" }, { 0, 31, "hypervisor" },
 };
 
 static void show_cpu(void)

@@ -71,19 +71,22 @@ TEST(mmu, map_direct_adds_pages)
 	EXPECT_EQ(t, mmu_map_direct(~0ull - 10, 100, false, &va), -EINVAL);
 }
 
-TEST_DEATH(mmu, write_to_text, "page fault at test_mmu_write_to_text+|writing address|protection violation")
+TEST_DEATH(mmu, write_to_text,
+	   "page fault at test_mmu_write_to_text+|writing address|protection violation")
 {
 	*(volatile uint8_t *)_text = 0x90;
 }
 
-TEST_DEATH(mmu, execute_data, "page fault at 0x|executing address|protection violation|test_run_death+")
+TEST_DEATH(mmu, execute_data,
+	   "page fault at 0x|executing address|protection violation|test_run_death+")
 {
 	static uint8_t code[16] = { 0xc3 }; /* ret */
 
 	((void (*)(void))(void *)code)();
 }
 
-TEST_DEATH(mmu, null_dereference, "page fault at test_mmu_null_dereference+|reading address 0x0 (not present")
+TEST_DEATH(mmu, null_dereference,
+	   "page fault at test_mmu_null_dereference+|reading address 0x0 (not present")
 {
 	int *volatile p = 0;
 

@@ -27,8 +27,9 @@ TEST(cmdline, options_then_program)
 	struct boot_options o;
 	char err[128];
 
-	EXPECT_EQ(t, parse("--nopci --bootchart --loglevel=7 --trace=sched*,mm_* /app -x --y z", &o,
-			   err, sizeof(err)),
+	EXPECT_EQ(t,
+		  parse("--nopci --bootchart --loglevel=7 --trace=sched*,mm_* /app -x --y z", &o,
+			err, sizeof(err)),
 		  0);
 	EXPECT_TRUE(t, o.nopci);
 	EXPECT_TRUE(t, o.bootchart);
@@ -81,7 +82,8 @@ TEST(cmdline, env_and_choice)
 	struct boot_options o;
 	char err[128];
 
-	EXPECT_EQ(t, parse("--env=A=1 --env=PATH=/bin --poweroff=acpi /x", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(t, parse("--env=A=1 --env=PATH=/bin --poweroff=acpi /x", &o, err, sizeof(err)),
+		  0);
 	EXPECT_EQ(t, o.envc, 2);
 	EXPECT_STREQ(t, o.envp[1], "PATH=/bin");
 	EXPECT_EQ(t, o.poweroff, POWEROFF_ACPI);

@@ -6,7 +6,6 @@
 #include <osprey/format.h>
 #include <osprey/test.h>
 
-
 /* Deliberately unchecked: the tests pass formats the compiler would reject. */
 static const char *fmt(char *buf, size_t size, const char *f, ...)
 {

@@ -74,7 +74,9 @@ void trap_handler(struct trap_frame *tf)
 
 	if (tf->vector == VEC_PF)
 		panic_begin("%s at %s: %s address 0x%llx (%s, %s mode)", name, where,
-			    tf->error & 2 ? "writing" : tf->error & 16 ? "executing" : "reading",
+			    tf->error & 2  ? "writing" :
+			    tf->error & 16 ? "executing" :
+					     "reading",
 			    (unsigned long long)read_cr2(),
 			    tf->error & 1 ? "protection violation" : "not present",
 			    tf->error & 4 ? "user" : "kernel");
