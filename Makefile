@@ -15,8 +15,14 @@ $(error MODE must be release or debug, not '$(MODE)')
 endif
 PROFILE ?= $(MODE)
 
+# clang builds go to their own directories so that both can coexist.
+ifneq ($(findstring clang,$(CC)),)
+B := build/$(MODE)-clang
+HB := build/host-clang
+else
 B := build/$(MODE)
 HB := build/host
+endif
 Q := @
 
 HOSTCC ?= $(CC)

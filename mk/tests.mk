@@ -52,7 +52,7 @@ check-clang:
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
 FUZZ_CC := clang
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined
-FUZZ_RUNS ?= 200000
+FUZZ_RUNS ?= 1000000
 FUZZ_SRCS_cmdline := kernel/core/cmdline.c lib/format.c
 FUZZ_SRCS_acpi := kernel/drivers/acpi/tables.c
 

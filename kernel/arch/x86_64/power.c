@@ -10,7 +10,9 @@
 #include <osprey/arch/cpu.h>
 #include <osprey/cmdline.h>
 #include <osprey/format.h>
+#include <osprey/log.h>
 #include <osprey/panic.h>
+#include <osprey/time.h>
 
 #define DEBUGCON 0xe9
 #define DEBUG_EXIT 0x501
@@ -28,6 +30,19 @@ static void debugcon_status(int status)
 		outb(DEBUGCON, (uint8_t)line[i]);
 }
 
+/*
+ * A power-off request takes effect when the hypervisor gets round to it; give
+ * it ~10 ms before concluding that it did not work.
+ */
+static void settle(void)
+{
+	uint64_t hz = tsc_hz() ? tsc_hz() : 3000000000ull;
+	uint64_t end = rdtsc() + hz / 100;
+
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
 void power_off(int status)
 {
 	struct {
@@ -40,8 +55,12 @@ void power_off(int status)
 	debugcon_status(status);
 	if (how == POWEROFF_AUTO)
 		outb(DEBUG_EXIT, (uint8_t)(status & 0x7f));
-	if (how == POWEROFF_AUTO || how == POWEROFF_ACPI)
+	if (how == POWEROFF_AUTO || how == POWEROFF_ACPI) {
 		acpi_power_off();
+		settle();
+		if (how == POWEROFF_ACPI)
+			kprintf("power-off: ACPI did not stop the machine; trying reset\n");
+	}
 	for (int i = 0; i < 100000 && (inb(I8042_CMD) & 0x02); i++)
 		cpu_relax();
 	outb(I8042_CMD, 0xfe);

@@ -1,0 +1,236 @@
+/*
+ * System tests: boot the kernel through `osprey run` and judge it from the
+ * outside, by its console output and exit status, as a user would.
+ *
+ *   system-test OSPREY KERNEL [SHIM]
+ *
+ * Prints PASS/FAIL per case and "RESULT: N passed, N failed".
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OUT_MAX (256 * 1024)
+#define MAX_LINES 64
+
+struct result {
+	int status; /* exit status of osprey run, or -1 */
+	char out[OUT_MAX];
+	size_t len;
+	/* Host CLOCK_MONOTONIC (ns) at which each "clock-mark" line arrived. */
+	int nmarks;
+	double mark_host_ns[MAX_LINES];
+	double mark_guest_ns[MAX_LINES];
+};
+
+static const char *osprey, *kernel;
+static int passed, failed;
+static struct result r;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void note_marks(char *line_start, size_t n, double t)
+{
+	int idx;
+	unsigned long long g;
+	char line[128];
+
+	if (n >= sizeof(line))
+		return;
+	memcpy(line, line_start, n);
+	line[n] = 0;
+	if (sscanf(line, "clock-mark %d %llu", &idx, &g) == 2 && r.nmarks < MAX_LINES) {
+		r.mark_host_ns[r.nmarks] = t;
+		r.mark_guest_ns[r.nmarks] = (double)g;
+		r.nmarks++;
+	}
+}
+
+/* Runs osprey with the given arguments (NULL-terminated), capturing stdout+stderr. */
+static void run(const char *first, ...)
+{
+	const char *argv[32];
+	int argc = 0, fds[2];
+	va_list ap;
+
+	argv[argc++] = osprey;
+	argv[argc++] = "run";
+	argv[argc++] = "--timeout";
+	argv[argc++] = "60";
+	argv[argc++] = "--kernel";
+	argv[argc++] = kernel;
+	va_start(ap, first);
+	for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.status = -1;
+	if (pipe(fds))
+		return;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execv(osprey, (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t line_start = 0;
+
+	for (;;) {
+		ssize_t n = read(fds[0], r.out + r.len, OUT_MAX - 1 - r.len);
+
+		if (n <= 0)
+			break;
+		double t = now_ns();
+
+		r.len += (size_t)n;
+		for (size_t i = r.len - (size_t)n; i < r.len; i++) {
+			if (r.out[i] == '\n') {
+				note_marks(r.out + line_start, i - line_start, t);
+				line_start = i + 1;
+			}
+		}
+		if (r.len == OUT_MAX - 1)
+			break;
+	}
+	r.out[r.len] = 0;
+	close(fds[0]);
+	int st;
+
+	if (waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+		r.status = WEXITSTATUS(st);
+}
+
+static void verdict(const char *name, bool ok, const char *why)
+{
+	if (ok) {
+		printf("PASS %s\n", name);
+		passed++;
+		return;
+	}
+	printf("FAIL %s: %s (status %d)\n", name, why, r.status);
+	/* Show what the guest printed, indented, so a RESULT line in it is not counted. */
+	for (char *p = r.out, *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl) {
+			printf("  | %s\n", p);
+			break;
+		}
+		printf("  | %.*s\n", (int)(nl - p), p);
+	}
+	failed++;
+}
+
+static bool has(const char *s)
+{
+	return strstr(r.out, s) != NULL;
+}
+
+static void default_image(const char *machine)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "boot.default_image.%s", machine);
+	run("--machine", machine, NULL);
+	verdict(name,
+		r.status == 0 && has("Osprey unikernel (PVH boot)") && has("memory map:") &&
+			has(" ram\n") && has("cpu: ") && has("clock: tsc ") &&
+			has("bootchart: total "),
+		"expected banner, memory map, CPU features, boot chart and status 0");
+}
+
+static void power_path(const char *machine, const char *how)
+{
+	char name[64], arg[32];
+
+	snprintf(name, sizeof(name), "power.%s.%s", how, machine);
+	snprintf(arg, sizeof(arg), "--poweroff=%s", how);
+	run("--machine", machine, "-e", arg, NULL);
+	verdict(name, r.status == 0 && !has("did not stop the machine"),
+		"the power-off path did not stop the machine by itself");
+}
+
+static void clock_rate(void)
+{
+	run("-e", "--test=clock.host_marks", NULL);
+	if (r.status != 0 || r.nmarks < 5) {
+		verdict("clock.rate_matches_host", false, "no clock marks");
+		return;
+	}
+	double host = r.mark_host_ns[r.nmarks - 1] - r.mark_host_ns[1];
+	double guest = r.mark_guest_ns[r.nmarks - 1] - r.mark_guest_ns[1];
+	double ratio = guest / host;
+	char why[128];
+
+	snprintf(why, sizeof(why), "guest %.1f ms vs host %.1f ms (ratio %.4f)", guest / 1e6,
+		 host / 1e6, ratio);
+	printf("  clock: %s\n", why);
+	verdict("clock.rate_matches_host", ratio > 0.99 && ratio < 1.01, why);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: system-test OSPREY KERNEL\n");
+		return 2;
+	}
+	osprey = argv[1];
+	kernel = argv[2];
+	signal(SIGPIPE, SIG_IGN);
+
+	default_image("microvm");
+	default_image("q35");
+	default_image("pc");
+
+	run("-e", "--bogus /app", NULL);
+	verdict("cmdline.unknown_option_stops_boot",
+		r.status == 64 && has("bad kernel command line: unknown option --bogus"),
+		"expected status 64 naming --bogus");
+	run("-e", "--loglevel=99", NULL);
+	verdict("cmdline.bad_value_stops_boot",
+		r.status == 64 && has("bad value for --loglevel: '99' (expected 0..7)"),
+		"expected status 64 naming --loglevel");
+	run("-e", "--bootchart", NULL);
+	verdict("cmdline.bootchart_lists_phases",
+		r.status == 0 && has("bootchart: entry") && has("bootchart: mmu") &&
+			has("bootchart: clock"),
+		"expected the boot phases");
+
+	run("-e", "--test-death=fault.page_fault", NULL);
+	verdict("panic.status_reaches_host",
+		r.status == 70 && has("panic: page fault at test_fault_page_fault+"),
+		"expected status 70 and the panic");
+	run("-e", "/bin/prog arg", NULL);
+	verdict("app.not_yet_supported_is_clear", r.status == 127 && has("cannot run /bin/prog"),
+		"expected status 127 and a message");
+
+	static const char *const machines[] = { "microvm", "q35", "pc" };
+
+	for (int i = 0; i < 3; i++) {
+		power_path(machines[i], "acpi");
+		power_path(machines[i], "reset");
+	}
+	clock_rate();
+
+	printf("RESULT: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
