@@ -36,8 +36,8 @@ $(SYSTEM_TEST): tests/system/system_test.c
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< -o $@
 
-check-system: $(KERNEL) $(OSPREY) $(SYSTEM_TEST)
-	$(Q)$(SYSTEM_TEST) $(OSPREY) $(KERNEL)
+check-system: $(KERNEL) $(OSPREY) $(SYSTEM_TEST) $(LINUX64_SHIM)
+	$(Q)$(SYSTEM_TEST) $(OSPREY) $(KERNEL) $(LINUX64_SHIM)
 
 # Everything again with clang, into its own build directories; its kernel
 # must pass the in-kernel tests too.
@@ -69,3 +69,16 @@ check-fuzz: $(addprefix $(HB)/fuzz/,$(FUZZ_TARGETS))
 			echo "PASS fuzz.$$t ($(FUZZ_RUNS) runs)"; p=$$((p+1)); \
 		else echo "FAIL fuzz.$$t: see build/fuzz-$$t.log"; tail -30 build/fuzz-$$t.log; f=$$((f+1)); fi; \
 	done; echo "RESULT: $$p passed, $$f failed"; [ $$f -eq 0 ]
+
+# The Linux 64-bit boot entry, tested through a stand-in for Firecracker's
+# loader (tests/linux64/shim.c) that boots the real kernel from an -initrd.
+LINUX64_SHIM := $(B)/linux64-shim.elf
+$(LINUX64_SHIM): tests/linux64/shim.S tests/linux64/shim.c tests/linux64/shim.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mno-sse -mno-mmx \
+		-fno-stack-protector -fno-asynchronous-unwind-tables -O2 -Wall -Wextra -Werror \
+		-c tests/linux64/shim.c -o $(B)/linux64-shim.o
+	$(Q)$(CC) -c tests/linux64/shim.S -o $(B)/linux64-shim-entry.o
+	$(Q)$(LD) -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
+		--no-warn-rwx-segments -T tests/linux64/shim.ld \
+		-o $@ $(B)/linux64-shim-entry.o $(B)/linux64-shim.o

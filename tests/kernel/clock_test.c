@@ -60,12 +60,12 @@ TEST(clock, delay_waits_long_enough)
 	EXPECT_GE(t, clock_ns() - t0, 2000000);
 }
 
-/* For tests/system: marks 250 ms apart by the guest clock, which the host times. */
+/* For tests/system: 2 s of marks 250 ms apart by the guest clock, which the host times. */
 TEST(clock, host_marks)
 {
 	uint64_t t0 = clock_ns();
 
-	for (int i = 0; i <= 4; i++) {
+	for (int i = 0; i <= 8; i++) {
 		while (clock_ns() - t0 < (uint64_t)i * 250000000)
 			cpu_relax();
 		kprintf("clock-mark %d %llu\n", i, (unsigned long long)(clock_ns() - t0));
