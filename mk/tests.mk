@@ -4,7 +4,7 @@
 # fuzz targets.  Each step prints "RESULT: N passed, N failed".
 
 UNIT_SRCS := $(wildcard tests/unit/*.c) lib/format.c lib/glob.c lib/test.c \
-	kernel/core/cmdline.c kernel/drivers/acpi/tables.c
+	kernel/core/cmdline.c kernel/drivers/acpi/tables.c kernel/arch/x86_64/bootinfo.c
 UNIT_BIN := $(HB)/unit-tests
 
 $(UNIT_BIN): $(UNIT_SRCS) $(wildcard include/osprey/*.h)
@@ -55,6 +55,7 @@ FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Iinclude -fsanitize=fuzzer,add
 FUZZ_RUNS ?= 1000000
 FUZZ_SRCS_cmdline := kernel/core/cmdline.c lib/format.c
 FUZZ_SRCS_acpi := kernel/drivers/acpi/tables.c
+FUZZ_SRCS_bootinfo := kernel/arch/x86_64/bootinfo.c
 
 $(HB)/fuzz/%: tests/fuzz/%.c
 	@mkdir -p $(dir $@)

@@ -6,7 +6,8 @@
 #ifndef OSPREY_BOOT_H
 #define OSPREY_BOOT_H
 
-#include <osprey/kernel.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #define BOOT_MEM_MAX 128
 #define CMDLINE_MAX 2048
@@ -42,6 +43,12 @@ extern struct boot_info boot_info;
 
 /* Fills boot_info from the loader's structures; -EINVAL with a reason if they are bad. */
 int boot_info_parse(const char **why);
+/*
+ * The portable parser behind it: physical memory [0, mem_size) is at mem;
+ * info is the physical address of the start info (PVH) or boot_params.
+ */
+int boot_info_parse_mem(const uint8_t *mem, uint64_t mem_size, int protocol, uint64_t info,
+			struct boot_info *bi, const char **why);
 const char *mem_type_name(uint32_t type);
 
 #endif

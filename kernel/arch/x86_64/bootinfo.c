@@ -2,17 +2,21 @@
  * Reading the boot loader's information: PVH's hvm_start_info (QEMU,
  * Firecracker) or the Linux boot_params "zero page" (Linux 64-bit boot
  * protocol).  Both are untrusted: every count is bounded, every pointer must
- * fall inside the first GiB that the boot page tables map, and the command
- * line must fit.  Layouts: Xen's arch-x86/hvm/start_info.h and Linux's
- * Documentation/arch/x86/zero-page.rst (facts, not code, taken from them).
+ * fall inside the window of physical memory the caller gives (the first GiB,
+ * which the boot page tables map), and the command line must fit.  Layouts:
+ * Xen's arch-x86/hvm/start_info.h and Linux's zero-page.rst (facts, not
+ * code, taken from them).
+ *
+ * boot_info_parse_mem() is portable: the host unit tests and the fuzz target
+ * (tests/fuzz/bootinfo.c) hand it a buffer as "physical memory".
  */
 #include <string.h>
 
-#include <osprey/arch/layout.h>
 #include <osprey/boot.h>
 
+#define EINVAL 22
+
 #define PVH_MAGIC 0x336ec578u
-#define BOOT_MAPPED_LIMIT (1ull << 30)
 
 struct hvm_start_info {
 	uint32_t magic;
@@ -54,55 +58,63 @@ struct hvm_memmap_entry {
 #define BP_E820_MAX 128
 #define BP_SIZE 4096
 
-struct boot_info boot_info;
-extern uint64_t boot_tsc0, boot_info_phys;
-extern uint32_t boot_protocol;
+/* The physical memory being parsed: [0, size) at base. */
+struct window {
+	const uint8_t *base;
+	uint64_t size;
+	struct boot_info *bi;
+};
 
-static bool mapped(uint64_t pa, uint64_t len)
+static bool mapped(const struct window *w, uint64_t pa, uint64_t len)
 {
-	return pa && pa < BOOT_MAPPED_LIMIT && len <= BOOT_MAPPED_LIMIT - pa;
+	return pa && pa < w->size && len <= w->size - pa;
 }
 
-static const void *phys(uint64_t pa)
+static const void *phys(const struct window *w, uint64_t pa)
 {
-	return (const void *)(DIRECT_MAP + pa);
+	return w->base + pa;
 }
 
-static int copy_cmdline(uint64_t pa, const char **why)
+static int copy_cmdline(const struct window *w, uint64_t pa, const char **why)
 {
 	if (!pa)
 		return 0;
-	if (!mapped(pa, 1)) {
-		*why = "command line outside the first GiB";
+	if (!mapped(w, pa, 1)) {
+		*why = "command line outside mapped memory";
 		return -EINVAL;
 	}
-	uint64_t room = BOOT_MAPPED_LIMIT - pa;
-	size_t len = strnlen(phys(pa), room < CMDLINE_MAX ? room : CMDLINE_MAX);
+	uint64_t room = w->size - pa;
+	size_t len = strnlen(phys(w, pa), room < CMDLINE_MAX ? room : CMDLINE_MAX);
 
 	if (len >= CMDLINE_MAX) {
 		*why = "command line longer than 2047 bytes";
 		return -EINVAL;
 	}
-	memcpy(boot_info.cmdline, phys(pa), len);
-	boot_info.cmdline[len] = 0;
+	if (len == room) {
+		*why = "command line runs off the end of mapped memory";
+		return -EINVAL;
+	}
+	memcpy(w->bi->cmdline, phys(w, pa), len);
+	w->bi->cmdline[len] = 0;
 	return 0;
 }
 
-static void add_region(uint64_t base, uint64_t size, uint32_t type)
+static void add_region(struct boot_info *bi, uint64_t base, uint64_t size, uint32_t type)
 {
-	if (boot_info.nr_mem < BOOT_MEM_MAX && size)
-		boot_info.mem[boot_info.nr_mem++] = (struct mem_region){ base, size, type };
+	/* Empty regions and ones that wrap around the address space are dropped. */
+	if (bi->nr_mem < BOOT_MEM_MAX && size && base + size > base)
+		bi->mem[bi->nr_mem++] = (struct mem_region){ base, size, type };
 }
 
-static int parse_pvh(const char **why)
+static int parse_pvh(const struct window *w, uint64_t info, const char **why)
 {
 	const struct hvm_start_info *si;
 
-	if (!mapped(boot_info_phys, sizeof(*si))) {
-		*why = "PVH start info outside the first GiB";
+	if (!mapped(w, info, sizeof(*si))) {
+		*why = "PVH start info outside mapped memory";
 		return -EINVAL;
 	}
-	si = phys(boot_info_phys);
+	si = phys(w, info);
 	if (si->magic != PVH_MAGIC) {
 		*why = "bad PVH start info magic";
 		return -EINVAL;
@@ -112,35 +124,37 @@ static int parse_pvh(const char **why)
 		return -EINVAL;
 	}
 	if (si->memmap_entries > BOOT_MEM_MAX ||
-	    !mapped(si->memmap_paddr, si->memmap_entries * sizeof(struct hvm_memmap_entry))) {
-		*why = "PVH memory map too large or outside the first GiB";
+	    !mapped(w, si->memmap_paddr, si->memmap_entries * sizeof(struct hvm_memmap_entry))) {
+		*why = "PVH memory map too large or outside mapped memory";
 		return -EINVAL;
 	}
-	const struct hvm_memmap_entry *mm = phys(si->memmap_paddr);
+	const struct hvm_memmap_entry *mm = phys(w, si->memmap_paddr);
 
 	for (uint32_t i = 0; i < si->memmap_entries; i++)
-		add_region(mm[i].addr, mm[i].size, mm[i].type);
+		add_region(w->bi, mm[i].addr, mm[i].size, mm[i].type);
 	if (si->nr_modules) {
-		if (!mapped(si->modlist_paddr, sizeof(struct hvm_modlist_entry))) {
-			*why = "PVH module list outside the first GiB";
+		if (!mapped(w, si->modlist_paddr, sizeof(struct hvm_modlist_entry))) {
+			*why = "PVH module list outside mapped memory";
 			return -EINVAL;
 		}
-		const struct hvm_modlist_entry *m = phys(si->modlist_paddr);
+		const struct hvm_modlist_entry *m = phys(w, si->modlist_paddr);
 
-		boot_info.initrd_base = m->paddr;
-		boot_info.initrd_size = m->size;
+		w->bi->initrd_base = m->paddr;
+		w->bi->initrd_size = m->size;
 	}
-	boot_info.rsdp = si->rsdp_paddr;
-	return copy_cmdline(si->cmdline_paddr, why);
+	w->bi->rsdp = si->rsdp_paddr;
+	return copy_cmdline(w, si->cmdline_paddr, why);
 }
 
-static int parse_linux(const char **why)
+static int parse_linux(const struct window *w, uint64_t info, const char **why)
 {
-	if (!mapped(boot_info_phys, BP_SIZE)) {
-		*why = "boot_params outside the first GiB";
+	struct boot_info *bi = w->bi;
+
+	if (!mapped(w, info, BP_SIZE)) {
+		*why = "boot_params outside mapped memory";
 		return -EINVAL;
 	}
-	const uint8_t *bp = phys(boot_info_phys);
+	const uint8_t *bp = phys(w, info);
 	uint32_t n = bp[BP_E820_ENTRIES];
 	uint32_t v32, hi;
 
@@ -155,28 +169,31 @@ static int parse_linux(const char **why)
 		memcpy(&addr, bp + BP_E820_TABLE + 20 * i, 8);
 		memcpy(&size, bp + BP_E820_TABLE + 20 * i + 8, 8);
 		memcpy(&type, bp + BP_E820_TABLE + 20 * i + 16, 4);
-		add_region(addr, size, type);
+		add_region(bi, addr, size, type);
 	}
 	memcpy(&v32, bp + BP_RAMDISK_IMAGE, 4);
 	memcpy(&hi, bp + BP_EXT_RAMDISK_IMAGE, 4);
-	boot_info.initrd_base = v32 | (uint64_t)hi << 32;
+	bi->initrd_base = v32 | (uint64_t)hi << 32;
 	memcpy(&v32, bp + BP_RAMDISK_SIZE, 4);
 	memcpy(&hi, bp + BP_EXT_RAMDISK_SIZE, 4);
-	boot_info.initrd_size = v32 | (uint64_t)hi << 32;
-	memcpy(&boot_info.rsdp, bp + BP_ACPI_RSDP, 8);
+	bi->initrd_size = v32 | (uint64_t)hi << 32;
+	memcpy(&bi->rsdp, bp + BP_ACPI_RSDP, 8);
 	memcpy(&v32, bp + BP_CMD_LINE_PTR, 4);
 	memcpy(&hi, bp + BP_EXT_CMD_LINE_PTR, 4);
-	return copy_cmdline(v32 | (uint64_t)hi << 32, why);
+	return copy_cmdline(w, v32 | (uint64_t)hi << 32, why);
 }
 
-int boot_info_parse(const char **why)
+int boot_info_parse_mem(const uint8_t *mem, uint64_t mem_size, int protocol, uint64_t info,
+			struct boot_info *bi, const char **why)
 {
-	boot_info.protocol = (int)boot_protocol;
-	boot_info.tsc0 = boot_tsc0;
-	if (boot_protocol == BOOT_PVH)
-		return parse_pvh(why);
-	if (boot_protocol == BOOT_LINUX64)
-		return parse_linux(why);
+	struct window w = { mem, mem_size, bi };
+
+	memset(bi, 0, sizeof(*bi));
+	bi->protocol = protocol;
+	if (protocol == BOOT_PVH)
+		return parse_pvh(&w, info, why);
+	if (protocol == BOOT_LINUX64)
+		return parse_linux(&w, info, why);
 	*why = "unknown boot protocol";
 	return -EINVAL;
 }
