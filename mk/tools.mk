@@ -1,0 +1,57 @@
+# mk/tools.mk: the `osprey` host command and its tests (step check-tools).
+#
+#   $(OSPREY)                 build/host/osprey
+#   make check-tools          unit tests of the parsers and the QEMU argv builder
+#                             (ASan + UBSan), the command against a fake QEMU, and a
+#                             real QEMU boot of a tiny PVH stub on each machine type;
+#                             none of them needs the kernel.
+#
+# lib/glob.c is compiled in so that `osprey test GLOB` selects exactly what the
+# kernel's --test=GLOB does.
+
+OSPREY := $(HB)/osprey
+TOOLS += $(OSPREY)
+CHECK_STEPS += check-tools
+
+OSPREY_SRCS := $(wildcard tools/osprey/*.c)
+OSPREY_OBJS := $(patsubst tools/osprey/%.c,$(HB)/tools-osprey/%.o,$(OSPREY_SRCS)) \
+	$(HB)/tools-osprey/lib-glob.o
+OSPREY_SAN_OBJS := $(patsubst tools/osprey/%.c,$(HB)/tools-osprey-san/%.o, \
+	$(filter-out %/main.c,$(OSPREY_SRCS))) $(HB)/tools-osprey-san/lib-glob.o
+OSPREY_UNIT := $(HB)/tests/tools/unit
+OSPREY_STUB := $(HB)/tests/tools/pvh-stub.elf
+
+$(HB)/tools-osprey/%.o: tools/osprey/%.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HB)/tools-osprey/lib-glob.o: lib/glob.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OSPREY): $(OSPREY_OBJS)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $^ -o $@
+
+$(HB)/tools-osprey-san/%.o: tools/osprey/%.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HB)/tools-osprey-san/lib-glob.o: lib/glob.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OSPREY_UNIT): tests/tools/unit.c tools/osprey/osprey.h $(OSPREY_SAN_OBJS)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) -Itools/osprey $(filter-out %.h,$^) -o $@
+
+# A do-nothing PVH guest for the real-QEMU tests: 32-bit code, linked at 1 MiB.
+$(OSPREY_STUB): tests/tools/pvh-stub.S
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) -c $< -o $(@:.elf=.o)
+	$(Q)$(LD) -nostdlib -static -Ttext=0x100000 -o $@ $(@:.elf=.o)
+
+.PHONY: check-tools
+check-tools: $(OSPREY) $(OSPREY_UNIT) $(OSPREY_STUB)
+	$(Q)OSPREY=$(OSPREY) UNIT=$(OSPREY_UNIT) STUB=$(OSPREY_STUB) sh tests/tools/check.sh
+
+-include $(wildcard $(HB)/tools-osprey/*.d $(HB)/tools-osprey-san/*.d)

@@ -1,0 +1,519 @@
+/*
+ * One guest boot, and the `run` command built on it.
+ *
+ * boot_guest() runs QEMU as a child and waits for it in one poll() loop over
+ * a signalfd (SIGCHLD, and the SIGINT/SIGTERM/SIGHUP we forward to QEMU) and,
+ * when the console is captured, the pipe that QEMU's stdout and stderr write
+ * into.  The same loop enforces the timeout: SIGTERM first, so that QEMU can
+ * put the terminal back the way it found it, then SIGKILL two seconds later.
+ *
+ * The guest's status comes back as docs/host-guest.md says: the last
+ * "osprey:exit=N" line on the debug console (a private mkstemp file, removed
+ * afterwards), else QEMU's exit code from isa-debug-exit, (v << 1) | 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "osprey.h"
+
+#define CONSOLE_MAX (16u << 20) /* captured console kept per boot */
+#define DEBUGCON_TAIL 65536	/* the status line is near the end */
+#define KILL_GRACE_MS 2000
+
+static const char exit_prefix[] = "osprey:exit=";
+
+/* The last line "osprey:exit=N" (N in 0..255) in buf; -ENOENT if none. */
+int debugcon_status(const char *buf, size_t len, int *status)
+{
+	const char *p = buf, *end = buf + len;
+	int found = -ENOENT;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		size_t plen = sizeof(exit_prefix) - 1;
+
+		if (eol > p && eol[-1] == '\r')
+			eol--;
+		if ((size_t)(eol - p) > plen && memcmp(p, exit_prefix, plen) == 0 &&
+		    eol - p - plen <= 3) {
+			const char *d = p + plen;
+			int v = 0;
+
+			while (d < eol && *d >= '0' && *d <= '9')
+				v = v * 10 + (*d++ - '0');
+			if (d == eol && v <= 255) {
+				*status = v;
+				found = 0;
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return found;
+}
+
+/*
+ * Map one boot to the guest's status.  QEMU's own errors (it cannot load the
+ * kernel, say) exit 1, which is also what isa-debug-exit makes of status 0;
+ * since the kernel always writes its debugcon line before it exits, an exit
+ * code of 1 without that line is taken as QEMU's failure, not success.
+ */
+int guest_status(const char *dc, size_t dclen, int wstatus, char *why, size_t whylen)
+{
+	int st;
+
+	why[0] = '\0';
+	if (debugcon_status(dc, dclen, &st) == 0)
+		return st;
+	if (WIFEXITED(wstatus)) {
+		int code = WEXITSTATUS(wstatus);
+
+		if ((code & 1) && code != 1)
+			return code >> 1;
+		if (code == 1)
+			snprintf(why, whylen,
+				 "QEMU failed (exit status 1) before the guest reported a status");
+		else
+			snprintf(why, whylen,
+				 "the guest stopped without reporting a status (QEMU exit status %d; a triple fault?)",
+				 code);
+	} else if (WIFSIGNALED(wstatus)) {
+		snprintf(why, whylen, "QEMU was killed by signal %d (%s)", WTERMSIG(wstatus),
+			 strsignal(WTERMSIG(wstatus)));
+	} else {
+		snprintf(why, whylen, "QEMU ended in an unknown way (wait status %#x)", wstatus);
+	}
+	return OSPREY_EXIT_NOSTATUS;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void console_append(struct boot_result *res, const char *buf, size_t n)
+{
+	char *nb;
+
+	if (res->console_len + n > CONSOLE_MAX)
+		return;
+	nb = realloc(res->console, res->console_len + n + 1);
+	if (!nb)
+		return;
+	res->console = nb;
+	memcpy(res->console + res->console_len, buf, n);
+	res->console_len += n;
+	res->console[res->console_len] = '\0';
+}
+
+/* Read what the pipe has; returns false once it reached end of file. */
+static bool drain(int fd, struct boot_result *res)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			console_append(res, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && errno == EAGAIN;
+	}
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void exec_child(char *const *argv, const sigset_t *mask, int outfd, int errfd)
+{
+	int e;
+
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (outfd >= 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null < 0 || dup2(null, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
+			goto out_report;
+	}
+	execv(argv[0], argv);
+out_report:
+	e = errno;
+	while (write(errfd, &e, sizeof(e)) < 0 && errno == EINTR)
+		;
+	_exit(127);
+}
+
+/*
+ * Wait for the child, forwarding signals, reading the console pipe (outfd,
+ * or -1) and enforcing the timeout.  Fills *wstatus.
+ */
+static void wait_child(pid_t pid, int sfd, int outfd, unsigned int timeout, struct boot_result *res,
+		       int *wstatus)
+{
+	int64_t deadline = timeout ? now_ms() + (int64_t)timeout * 1000 : 0, kill_at = 0;
+	bool exited = false;
+
+	while (!exited || outfd >= 0) {
+		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
+					{ .fd = outfd, .events = POLLIN } };
+		int64_t wake = kill_at ? kill_at : (res->timed_out ? 0 : deadline);
+		int ms = -1;
+
+		if (exited) {
+			/* QEMU is gone: take what is left in the pipe, and no more. */
+			drain(outfd, res);
+			close(outfd);
+			outfd = -1;
+			break;
+		}
+		if (wake) {
+			int64_t left = wake - now_ms();
+
+			ms = left < 0 ? 0 : (int)left;
+		}
+		if (poll(pf, outfd >= 0 ? 2 : 1, ms) < 0 && errno == EINTR)
+			continue;
+		if (wake && now_ms() >= wake) {
+			if (kill_at) {
+				kill(pid, SIGKILL);
+				kill_at = 0;
+			} else {
+				res->timed_out = true;
+				kill(pid, SIGTERM);
+				kill_at = now_ms() + KILL_GRACE_MS;
+			}
+		}
+		if (pf[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo != SIGCHLD) {
+					res->signal = (int)si.ssi_signo;
+					kill(pid, (int)si.ssi_signo);
+				}
+			}
+			if (waitpid(pid, wstatus, WNOHANG) == pid)
+				exited = true;
+		}
+		if (outfd >= 0 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (!drain(outfd, res)) {
+				close(outfd);
+				outfd = -1;
+			}
+		}
+	}
+	if (!exited)
+		waitpid(pid, wstatus, 0);
+}
+
+/*
+ * Fork and exec argv (argv[0] a path), wait for it.  Returns 0 with
+ * *wstatus filled, or a negative errno if QEMU could not be started
+ * (why says so).
+ */
+static int spawn(char *const *argv, unsigned int timeout, bool capture, struct boot_result *res,
+		 int *wstatus)
+{
+	sigset_t set, old;
+	int sfd, errp[2], outp[2] = { -1, -1 }, child_errno = 0, ret;
+	pid_t pid;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, &old) < 0)
+		return -errno;
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		ret = -errno;
+		goto out_unblock;
+	}
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		ret = -errno;
+		goto out_close_sfd;
+	}
+	if (capture && pipe2(outp, O_CLOEXEC) < 0) {
+		ret = -errno;
+		goto out_close_errp;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		goto out_close_outp;
+	}
+	if (pid == 0)
+		exec_child(argv, &old, outp[1], errp[1]);
+
+	close(errp[1]);
+	errp[1] = -1;
+	if (outp[1] >= 0) {
+		close(outp[1]);
+		outp[1] = -1;
+		fcntl(outp[0], F_SETFL, O_NONBLOCK);
+	}
+	/* Closed by exec (success), or the child's errno. */
+	while ((ret = (int)read(errp[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
+		;
+	if (ret == sizeof(child_errno)) {
+		waitpid(pid, wstatus, 0);
+		snprintf(res->why, sizeof(res->why), "cannot run %s: %s", argv[0],
+			 strerror(child_errno));
+		ret = -child_errno;
+		goto out_close_outp;
+	}
+	wait_child(pid, sfd, outp[0], timeout, res, wstatus);
+	outp[0] = -1; /* wait_child closed it */
+	ret = 0;
+out_close_outp:
+	if (outp[0] >= 0)
+		close(outp[0]);
+	if (outp[1] >= 0)
+		close(outp[1]);
+out_close_errp:
+	close(errp[0]);
+	if (errp[1] >= 0)
+		close(errp[1]);
+out_close_sfd:
+	close(sfd);
+out_unblock:
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+static size_t read_tail(int fd, char *buf, size_t cap)
+{
+	struct stat st;
+	off_t off = 0;
+	size_t got = 0;
+
+	if (fstat(fd, &st) == 0 && st.st_size > (off_t)cap)
+		off = st.st_size - (off_t)cap;
+	while (got < cap) {
+		ssize_t n = pread(fd, buf + got, cap - got, off + (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+void boot_result_free(struct boot_result *res)
+{
+	free(res->console);
+	res->console = NULL;
+	res->console_len = 0;
+}
+
+/*
+ * Boot once.  The console goes to the terminal, or into res->console when
+ * `capture` (stdin is then /dev/null).  Returns 0 with res->status set, or a
+ * negative errno when the boot could not be attempted (res->why says why).
+ */
+int boot_guest(const struct qemu_spec *spec_in, unsigned int timeout, bool capture, bool verbose,
+	       struct boot_result *res)
+{
+	struct qemu_spec spec = *spec_in;
+	struct strvec argv = { 0 };
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX], *dc;
+	struct termios tio;
+	bool tty = !capture && isatty(0) && tcgetattr(0, &tio) == 0;
+	int fd, ret, wstatus = 0;
+	size_t dclen;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(path, sizeof(path), "%s/osprey-ctl.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(res->why, sizeof(res->why), "cannot create a debug-console file in %s: %s",
+			 tmp && *tmp ? tmp : "/tmp", strerror(errno));
+		return ret;
+	}
+	spec.debugcon = path;
+	ret = qemu_argv(&spec, &argv);
+	if (ret) {
+		snprintf(res->why, sizeof(res->why), "out of memory");
+		goto out_remove_file;
+	}
+	if (verbose) {
+		fputs("osprey: ", stderr);
+		print_argv(stderr, argv.v);
+	}
+	fflush(NULL);
+	ret = spawn(argv.v, timeout, capture, res, &wstatus);
+	if (ret)
+		goto out_free_argv;
+	/* QEMU leaves the terminal raw if it had no chance to clean up. */
+	if (tty && (res->timed_out || WIFSIGNALED(wstatus)) && tcgetpgrp(0) == getpgrp())
+		tcsetattr(0, TCSANOW, &tio);
+
+	dc = malloc(DEBUGCON_TAIL);
+	if (!dc) {
+		ret = -ENOMEM;
+		snprintf(res->why, sizeof(res->why), "out of memory");
+		goto out_free_argv;
+	}
+	dclen = read_tail(fd, dc, DEBUGCON_TAIL);
+	if (res->signal) {
+		res->status = 128 + res->signal;
+		snprintf(res->why, sizeof(res->why), "interrupted by signal %d (%s)", res->signal,
+			 strsignal(res->signal));
+	} else if (res->timed_out) {
+		res->status = OSPREY_EXIT_TIMEOUT;
+		snprintf(res->why, sizeof(res->why), "guest timed out after %u s", timeout);
+	} else {
+		res->status = guest_status(dc, dclen, wstatus, res->why, sizeof(res->why));
+	}
+	free(dc);
+out_free_argv:
+	strvec_free(&argv);
+out_remove_file:
+	close(fd);
+	unlink(path);
+	return ret;
+}
+
+static int check_file(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "osprey: %s %s: %s\n", what, path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "osprey: %s %s: not a regular file\n", what, path);
+		return -EINVAL;
+	}
+	if (access(path, R_OK) < 0) {
+		fprintf(stderr, "osprey: %s %s: %s\n", what, path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Check what a boot needs (kernel, initrd, accelerator, QEMU) and fill *spec
+ * from *o.  Prints the one error line itself and returns the command's exit
+ * status (2 or 125), or 0.  Without need_qemu (a dry run) a missing QEMU is
+ * shown by its bare name.
+ */
+int host_prepare(const struct osprey_opts *o, struct qemu_spec *spec, char *qemu_path,
+		 size_t qemu_len, bool need_qemu)
+{
+	struct kvm_probe probe;
+	char err[256];
+
+	if (check_file("kernel", o->kernel))
+		return OSPREY_EXIT_USAGE;
+	if (o->initrd && check_file("initrd", o->initrd))
+		return OSPREY_EXIT_USAGE;
+	memset(spec, 0, sizeof(*spec));
+	kvm_probe("", &probe);
+	if (accel_resolve(o->accel, &probe, &spec->accel, err, sizeof(err))) {
+		fprintf(stderr, "osprey: %s\n", err);
+		return OSPREY_EXIT_USAGE;
+	}
+	if (qemu_find(getenv("PATH"), qemu_path, qemu_len)) {
+		if (need_qemu) {
+			fprintf(stderr, "osprey: %s not found in PATH (run scripts/deps.sh)\n",
+				OSPREY_QEMU);
+			return OSPREY_EXIT_NOSTATUS;
+		}
+		snprintf(qemu_path, qemu_len, "%s", OSPREY_QEMU);
+	}
+	spec->qemu = qemu_path;
+	spec->mem = o->mem;
+	spec->cpus = o->cpus;
+	spec->machine = o->machine;
+	spec->bios = machine_bios(o->machine);
+	spec->kernel = o->kernel;
+	spec->initrd = o->initrd;
+	spec->cmdline = o->cmdline;
+	spec->debug = o->debug;
+	return 0;
+}
+
+static int run_dry(const struct qemu_spec *spec_in)
+{
+	struct qemu_spec spec = *spec_in;
+	struct strvec argv;
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX];
+
+	/* The file is made when the boot happens; show its mkstemp template. */
+	snprintf(path, sizeof(path), "%s/osprey-ctl.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	spec.debugcon = path;
+	if (qemu_argv(&spec, &argv)) {
+		fprintf(stderr, "osprey: out of memory\n");
+		return OSPREY_EXIT_NOSTATUS;
+	}
+	print_argv(stdout, argv.v);
+	strvec_free(&argv);
+	return fflush(stdout) == 0 ? 0 : OSPREY_EXIT_NOSTATUS;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct osprey_opts o;
+	struct qemu_spec spec;
+	struct boot_result res;
+	char err[512], qemu[PATH_MAX];
+	int ret;
+
+	opts_defaults(CMD_RUN, &o);
+	if (opts_parse(CMD_RUN, argc, argv, &o, err, sizeof(err))) {
+		fprintf(stderr, "osprey: %s\n", err);
+		return OSPREY_EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(osprey_run_help, stdout);
+		return 0;
+	}
+	ret = host_prepare(&o, &spec, qemu, sizeof(qemu), !o.dry_run);
+	if (ret)
+		return ret;
+	if (o.dry_run)
+		return run_dry(&spec);
+	if (o.debug) {
+		fprintf(stderr,
+			"osprey: the guest waits for a debugger on localhost:%d; attach with:\n",
+			OSPREY_GDB_PORT);
+		fprintf(stderr, "  gdb -ex 'target remote localhost:%d' ", OSPREY_GDB_PORT);
+		shell_quote(stderr, o.kernel);
+		fputc('\n', stderr);
+	}
+	if (boot_guest(&spec, o.timeout, false, o.verbose, &res)) {
+		fprintf(stderr, "osprey: %s\n", res.why);
+		return OSPREY_EXIT_NOSTATUS;
+	}
+	if (res.why[0])
+		fprintf(stderr, "osprey: %s\n", res.why);
+	boot_result_free(&res);
+	return res.status;
+}
