@@ -23,7 +23,7 @@ PORTABLE_TESTS := $(wildcard tests/unit/format_test.c tests/unit/glob_test.c \
 KERNEL_SRCS := $(wildcard kernel/*/*.c kernel/*/*/*.c kernel/*/*/*/*.c) \
 	lib/string.c lib/format.c lib/glob.c lib/test.c
 KERNEL_ASM := $(wildcard kernel/arch/x86_64/*.S)
--include $(CONFIG_MK)
+include $(CONFIG_MK)
 ifeq ($(CONFIG_KERNEL_TESTS),1)
 KERNEL_SRCS += $(wildcard tests/kernel/*.c) $(PORTABLE_TESTS)
 endif
@@ -43,11 +43,13 @@ $(MKSYMS): tools/mksyms/mksyms.c include/uapi/osprey/ksyms.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< -o $@
 
-# Pass 1 has an empty .ksyms; its text symbols become the table of pass 2.
+# Pass 1 links an empty table; its text symbols become the table of pass 2.
 # .ksyms is the last section, so no address before it moves; the recipe checks
 # that the text symbols of both passes are the same.
 $(KERNEL): $(KERNEL_OBJS) $(MKSYMS) kernel/arch/x86_64/kernel.ld
-	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $(B)/osprey.pass1.elf $(KERNEL_OBJS)
+	$(Q)$(MKSYMS) 0xffffffff80100000 < /dev/null > $(B)/ksyms0.S
+	$(Q)$(CC) -c $(B)/ksyms0.S -o $(B)/ksyms0.o
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $(B)/osprey.pass1.elf $(KERNEL_OBJS) $(B)/ksyms0.o
 	$(Q)$(NM) -n $(B)/osprey.pass1.elf | $(MKSYMS) 0xffffffff80100000 > $(B)/ksyms.S
 	$(Q)$(CC) -c $(B)/ksyms.S -o $(B)/ksyms.o
 	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@.tmp $(KERNEL_OBJS) $(B)/ksyms.o

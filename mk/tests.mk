@@ -46,7 +46,8 @@ check-clang:
 		echo "SKIP clang build: clang is not installed"; echo "RESULT: 0 passed, 0 failed"; \
 		exit 0; fi
 	$(Q)$(MAKE) --no-print-directory CC=clang all >/dev/null && \
-		echo "PASS clang build" || { echo "FAIL clang build"; echo "RESULT: 0 passed, 1 failed"; exit 1; }
+		{ echo "PASS clang build"; echo "RESULT: 1 passed, 0 failed"; } || \
+		{ echo "FAIL clang build"; echo "RESULT: 0 passed, 1 failed"; exit 1; }
 	$(Q)$(OSPREY) test --kernel build/$(MODE)-clang/osprey.elf --timeout $(KTEST_TIMEOUT)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
