@@ -15,12 +15,13 @@ $(error MODE must be release or debug, not '$(MODE)')
 endif
 PROFILE ?= $(MODE)
 
-# clang builds go to their own directories so that both can coexist.
+# Each profile, and clang builds, go to their own directories so that all
+# can coexist: build/release, build/debug, build/minimal, build/release-clang.
 ifneq ($(findstring clang,$(CC)),)
-B := build/$(MODE)-clang
+B := build/$(PROFILE)-clang
 HB := build/host-clang
 else
-B := build/$(MODE)
+B := build/$(PROFILE)
 HB := build/host
 endif
 Q := @

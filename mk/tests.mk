@@ -84,3 +84,16 @@ $(LINUX64_SHIM): tests/linux64/shim.S tests/linux64/shim.c tests/linux64/shim.ld
 	$(Q)$(LD) -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 		--no-warn-rwx-segments -T tests/linux64/shim.ld \
 		-o $@ $(B)/linux64-shim-entry.o $(B)/linux64-shim.o
+
+# Every shipped profile must build and boot; release and debug run the full
+# tests above, the others boot the default image.
+check-profiles: $(OSPREY)
+	$(Q)p=0; f=0; for prof in $(filter-out release debug,$(notdir $(wildcard conf/profiles/*))); do \
+		if $(MAKE) --no-print-directory PROFILE=$$prof build/$$prof/osprey.elf >/dev/null 2>&1 && \
+			$(OSPREY) run --timeout 30 --kernel build/$$prof/osprey.elf > build/profile-$$prof.log 2>&1 && \
+			grep -q "Osprey unikernel" build/profile-$$prof.log; then \
+			echo "PASS profile.$$prof builds and boots"; p=$$((p+1)); \
+		else echo "FAIL profile.$$prof: see build/profile-$$prof.log"; f=$$((f+1)); fi; \
+	done; echo "RESULT: $$p passed, $$f failed"; [ $$f -eq 0 ]
+.PHONY: check-profiles
+CHECK_STEPS += check-profiles

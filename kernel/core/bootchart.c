@@ -20,7 +20,7 @@ static int nr_phases;
 
 void bootchart_mark(const char *phase)
 {
-	if (nr_phases == MAX_PHASES)
+	if (!CONFIG_BOOTCHART || nr_phases == MAX_PHASES)
 		return;
 	phases[nr_phases].name = phase;
 	phases[nr_phases].tsc = rdtsc();
@@ -37,6 +37,11 @@ uint64_t bootchart_total_us(void)
 void bootchart_print(void)
 {
 	uint64_t prev = boot_info.tsc0;
+
+	if (!CONFIG_BOOTCHART) {
+		kprintf("bootchart: not built in (CONFIG_BOOTCHART=0)\n");
+		return;
+	}
 
 	for (int i = 0; i < nr_phases; i++) {
 		uint64_t ns = tsc_to_ns(phases[i].tsc - prev);
