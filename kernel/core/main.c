@@ -16,6 +16,7 @@
 #include <osprey/log.h>
 #include <osprey/mm.h>
 #include <osprey/panic.h>
+#include <osprey/percpu.h>
 #include <osprey/test.h>
 #include <osprey/time.h>
 
@@ -70,6 +71,7 @@ void kmain(void)
 	bootchart_mark("entry");
 	parse_cmdline();
 	arch_cpu_init();
+	percpu_init_boot();
 	bootchart_mark("cpu");
 	bootmem_init();
 	mmu_init();

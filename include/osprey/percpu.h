@@ -1,0 +1,59 @@
+/*
+ * Per-CPU data (decision 3): each CPU's struct cpu is reached through the
+ * GS base, so this_cpu() is one instruction and needs no lock.  Fields are
+ * [c]: touched only by their own CPU, with preemption off when a thread
+ * could otherwise move between the read and the write.
+ *
+ * One CPU today; the SMP issue brings up the others and fills cpus[].
+ */
+#ifndef OSPREY_PERCPU_H
+#define OSPREY_PERCPU_H
+
+#include <osprey/kernel.h>
+
+struct cpu {
+	struct cpu *self; /* [i] at %gs:0, so this_cpu() is one load */
+	uint32_t id;	  /* [i] 0 .. nr_cpus - 1 */
+	int preempt;	  /* [c] preemption is off while > 0 */
+	uint64_t tid;	  /* [c] the running thread's id (0: the boot context) */
+	void *trace;	  /* [c] this CPU's trace ring (kernel/core/trace.c) */
+	void *mm;	  /* [c] this CPU's allocator caches (kernel/mm) */
+};
+
+extern struct cpu *cpus[CONFIG_MAX_CPUS];
+extern unsigned nr_cpus;
+
+static inline struct cpu *this_cpu(void)
+{
+	struct cpu *c;
+
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+static inline unsigned cpu_id(void)
+{
+	return this_cpu()->id;
+}
+
+/*
+ * With no scheduler yet, nothing preempts; the counter already marks the
+ * sections that must not move between CPUs, and the scheduler will honour it.
+ * The compiler barriers keep the section's accesses inside it.
+ */
+static inline void preempt_disable(void)
+{
+	this_cpu()->preempt++;
+	__asm__ volatile("" ::: "memory");
+}
+
+static inline void preempt_enable(void)
+{
+	__asm__ volatile("" ::: "memory");
+	this_cpu()->preempt--;
+}
+
+/* Sets up the boot CPU's struct cpu and GS base. */
+void percpu_init_boot(void);
+
+#endif
