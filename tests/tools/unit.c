@@ -350,6 +350,47 @@ static void test_qemu_argv(void)
 	strvec_free(&v);
 }
 
+/* --trace: the options, and COM2 to the trace file only when asked for. */
+static void test_trace_opts(void)
+{
+	struct qemu_spec s = {
+		.qemu = "qemu",
+		.mem = "64M",
+		.cpus = 1,
+		.machine = MACHINE_MICROVM,
+		.accel = ACCEL_TCG,
+		.kernel = "k.elf",
+		.debugcon = "/tmp/dc",
+	};
+	struct osprey_opts o;
+	struct strvec v;
+	char err[256];
+	int i;
+
+	EXPECT(qemu_argv(&s, &v) == 0);
+	EXPECT(find(v.v, "isa-serial,iobase=0x2f8,irq=3,chardev=ospreytrace") < 0);
+	strvec_free(&v);
+	s.trace_file = "t,1.bin";
+	EXPECT(qemu_argv(&s, &v) == 0);
+	EXPECT((i = find(v.v, "isa-serial,iobase=0x2f8,irq=3,chardev=ospreytrace")) > 0 &&
+	       strcmp(v.v[i - 1], "-device") == 0);
+	EXPECT(find(v.v, "file,id=ospreytrace,path=t,,1.bin") > 0);
+	strvec_free(&v);
+
+	opts_defaults(CMD_RUN, &o);
+	EXPECT(parse(CMD_RUN, "--trace=sched*,mm_* --trace-out x.bin", &o, err, sizeof(err)) == 0);
+	EXPECT_STR(o.trace, "sched*,mm_*");
+	EXPECT_STR(o.trace_out, "x.bin");
+	opts_defaults(CMD_RUN, &o);
+	EXPECT(parse(CMD_RUN, "--trace-out x.bin", &o, err, sizeof(err)) == -EINVAL);
+	EXPECT_STR(err, "run: --trace-out needs --trace");
+	opts_defaults(CMD_RUN, &o);
+	EXPECT(parse(CMD_RUN, "--trace=a'b", &o, err, sizeof(err)) == -EINVAL);
+	EXPECT(strstr(err, "--trace 'a'b'") != NULL);
+	opts_defaults(CMD_TEST, &o);
+	EXPECT(parse(CMD_TEST, "--trace=x", &o, err, sizeof(err)) == -EINVAL);
+}
+
 static void test_shell_quote(void)
 {
 	static const char *const argv[] = { "a", "b c", "it's", "", "x=1,y:2/z", "$HOME", NULL };
@@ -533,6 +574,7 @@ int main(void)
 	run("kvm_probe", test_kvm_probe);
 	run("qemu_find", test_qemu_find);
 	run("qemu_argv", test_qemu_argv);
+	run("trace_opts", test_trace_opts);
 	run("shell_quote", test_shell_quote);
 	run("debugcon_status", test_debugcon_status);
 	run("guest_status", test_guest_status);

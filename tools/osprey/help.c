@@ -10,6 +10,7 @@ const char osprey_help[] =
 	"Commands:\n"
 	"  run     boot an Osprey kernel under QEMU, console on this terminal\n"
 	"  test    run the in-kernel tests and report one line per test\n"
+	"  trace   read a trace that 'osprey run --trace=GLOB' collected\n"
 	"\n"
 	"'osprey COMMAND --help' lists a command's options.\n"
 	"\n"
@@ -38,6 +39,10 @@ const char osprey_run_help[] =
 	"      --debug           start paused with a gdb stub on localhost:1234 and print\n"
 	"                        the gdb command that attaches with symbols\n"
 	"      --timeout SEC     stop the guest after SEC seconds (exit 124); 0 = never (default)\n"
+	"      --trace GLOB      enable the kernel's tracepoints matching GLOB (--trace=GLOB on\n"
+	"                        the kernel command line) and collect the trace from the\n"
+	"                        second serial port; 'list' lists the tracepoints\n"
+	"      --trace-out FILE  where the trace goes; default " OSPREY_DEFAULT_TRACE "\n"
 	"      --dry-run         print the QEMU command line and exit; run nothing\n"
 	"  -v, --verbose         print the QEMU command line on stderr before running it\n"
 	"  -h, --help            this text\n"
@@ -68,3 +73,21 @@ const char osprey_test_help[] =
 	"\n"
 	"Exit status: 0 every test passed; 1 a test failed (or none matched);\n"
 	"2 bad usage; 125 QEMU missing or could not start.\n";
+
+const char osprey_trace_help[] =
+	"usage: osprey trace list FILE\n"
+	"       osprey trace summary FILE\n"
+	"       osprey trace --bootchart FILE\n"
+	"\n"
+	"Read a trace file written by 'osprey run --trace=GLOB' (default " OSPREY_DEFAULT_TRACE
+	").\n"
+	"\n"
+	"  list         every record as text, in time order across CPUs: microseconds\n"
+	"               since boot, CPU, thread, tracepoint, its formatted arguments\n"
+	"  summary      records and rate per tracepoint, records dropped, and for pairs\n"
+	"               NAME_entry/NAME_exit or NAME_begin/NAME_end the latency\n"
+	"               (p50, p99, max) with a histogram\n"
+	"  --bootchart  the boot phases (tracepoint boot_phase) as a timeline\n"
+	"\n"
+	"Exit status: 0 success; 1 the file is missing, truncated or not a trace\n"
+	"(one line on stderr says what and where); 2 bad usage.\n";

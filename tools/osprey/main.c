@@ -20,6 +20,8 @@ int main(int argc, char **argv)
 			fputs(osprey_run_help, stdout);
 		else if (argc > 2 && strcmp(argv[2], "test") == 0)
 			fputs(osprey_test_help, stdout);
+		else if (argc > 2 && strcmp(argv[2], "trace") == 0)
+			fputs(osprey_trace_help, stdout);
 		else
 			fputs(osprey_help, stdout);
 		return 0;
@@ -28,6 +30,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (strcmp(cmd, "test") == 0)
 		return cmd_test(argc - 2, argv + 2);
+	if (strcmp(cmd, "trace") == 0)
+		return cmd_trace(argc - 2, argv + 2);
 	fprintf(stderr, "osprey: unknown command '%s' (see osprey --help)\n", cmd);
 	return OSPREY_EXIT_USAGE;
 }

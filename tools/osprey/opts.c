@@ -33,6 +33,8 @@ enum opt_id {
 	OPT_DRY_RUN,
 	OPT_TIMEOUT,
 	OPT_VERBOSE,
+	OPT_TRACE,
+	OPT_TRACE_OUT,
 };
 
 struct opt_def {
@@ -56,6 +58,8 @@ static const struct opt_def opt_table[] = {
 	{ 0, "dry-run", false, CMD_RUN, OPT_DRY_RUN },
 	{ 0, "timeout", true, CMD_RUN | CMD_TEST, OPT_TIMEOUT },
 	{ 'v', "verbose", false, CMD_RUN | CMD_TEST, OPT_VERBOSE },
+	{ 0, "trace", true, CMD_RUN, OPT_TRACE },
+	{ 0, "trace-out", true, CMD_RUN, OPT_TRACE_OUT },
 };
 
 static const char *const machine_names[] = {
@@ -254,6 +258,20 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 	case OPT_VERBOSE:
 		o->verbose = true;
 		return 0;
+	case OPT_TRACE:
+		/* It becomes one word of the kernel command line. */
+		if (!*val || strpbrk(val, " \t\n'\"\\"))
+			return fail(
+				err, errlen,
+				"%s '%s': expected a comma-separated list of globs without blanks or quotes",
+				name, val);
+		o->trace = val;
+		return 0;
+	case OPT_TRACE_OUT:
+		if (!*val)
+			return fail(err, errlen, "%s: empty file name", name);
+		o->trace_out = val;
+		return 0;
 	}
 	return fail(err, errlen, "%s: internal error", name);
 }
@@ -348,5 +366,7 @@ int opts_parse(enum osprey_cmd cmd, int argc, char **argv, struct osprey_opts *o
 		if (ret)
 			return ret;
 	}
+	if (o->trace_out && !o->trace)
+		return fail(err, errlen, "%s: --trace-out needs --trace", cmd_name(cmd));
 	return 0;
 }

@@ -8,6 +8,8 @@
  *   run.c    one guest boot: QEMU as a child, signals, timeout, exit-status mapping;
  *            and the `run` command
  *   test.c   the `test` command: the in-kernel test runner
+ *   trace.c  the `trace` command: list, summary, boot chart of a trace file
+ *   tracefile.c  the trace file parser (tracefile.h), fuzzed on its own
  *
  * Every function that can fail returns 0 or a negative errno (CONVENTIONS.md);
  * user-facing errors are written into a caller's buffer without the
@@ -56,8 +58,10 @@ struct osprey_opts {
 	const char *cmdline; /* -e, the kernel command line (run only) */
 	const char *kernel;
 	const char *initrd;
-	unsigned int timeout; /* seconds; 0 = none */
-	const char *glob;     /* test only; NULL = "*" */
+	unsigned int timeout;  /* seconds; 0 = none */
+	const char *glob;      /* test only; NULL = "*" */
+	const char *trace;     /* run only: --trace=GLOB for the kernel, or NULL */
+	const char *trace_out; /* run only: where the trace goes (default trace.bin) */
 	bool debug;
 	bool dry_run;
 	bool verbose;
@@ -109,10 +113,11 @@ struct qemu_spec {
 	enum accel accel; /* resolved: ACCEL_KVM or ACCEL_TCG */
 	const char *bios; /* NULL, or firmware for q35/pc */
 	const char *kernel;
-	const char *initrd;   /* NULL = none */
-	const char *cmdline;  /* NULL or "" = no -append */
-	const char *debugcon; /* file that receives port 0xe9 */
-	bool debug;	      /* gdb stub, start paused */
+	const char *initrd;	/* NULL = none */
+	const char *cmdline;	/* NULL or "" = no -append */
+	const char *debugcon;	/* file that receives port 0xe9 */
+	const char *trace_file; /* NULL, or the file that receives the trace port (COM2) */
+	bool debug;		/* gdb stub, start paused */
 };
 
 int qemu_argv(const struct qemu_spec *s, struct strvec *out);
@@ -164,9 +169,14 @@ bool test_judge_death(const char *name, const struct boot_result *r, char *why, 
 void tlist_free(struct tlist *l);
 int cmd_test(int argc, char **argv);
 
+/* trace.c */
+#define OSPREY_DEFAULT_TRACE "trace.bin"
+int cmd_trace(int argc, char **argv);
+
 /* help.c */
 extern const char osprey_help[];
 extern const char osprey_run_help[];
 extern const char osprey_test_help[];
+extern const char osprey_trace_help[];
 
 #endif

@@ -10,6 +10,7 @@
  * Devices (checked against QEMU 7.2 on microvm, q35 and pc):
  *   isa-debug-exit at 0x501  the guest's status, QEMU exits (v << 1) | 1
  *   isa-debugcon at 0xe9     a file that receives "osprey:exit=N", the exact status
+ *   isa-serial at 0x2f8      COM2, only with --trace: a file that receives the trace
  * microvm has an ISA bus, so both work there as on q35 and pc.
  */
 #include <errno.h>
@@ -244,6 +245,12 @@ int qemu_argv(const struct qemu_spec *s, struct strvec *out)
 	ret |= strvec_push(&v, "isa-debugcon,iobase=0xe9,chardev=ospreyctl");
 	ret |= strvec_push(&v, "-chardev");
 	ret |= push_chardev_file(&v, "ospreyctl", s->debugcon);
+	if (s->trace_file) {
+		ret |= strvec_push(&v, "-device");
+		ret |= strvec_push(&v, "isa-serial,iobase=0x2f8,irq=3,chardev=ospreytrace");
+		ret |= strvec_push(&v, "-chardev");
+		ret |= push_chardev_file(&v, "ospreytrace", s->trace_file);
+	}
 	if (s->debug) {
 		ret |= strvec_push(&v, "-s");
 		ret |= strvec_push(&v, "-S");

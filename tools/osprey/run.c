@@ -478,12 +478,42 @@ static int run_dry(const struct qemu_spec *spec_in)
 	return fflush(stdout) == 0 ? 0 : OSPREY_EXIT_NOSTATUS;
 }
 
+/*
+ * --trace=GLOB: the kernel option goes first on the command line (kernel
+ * options precede the application), and COM2 goes to the trace file.
+ * Returns the combined command line to free, or NULL (out of memory).
+ */
+static char *trace_prepare(const struct osprey_opts *o, struct qemu_spec *spec)
+{
+	char *line;
+
+	if (asprintf(&line, "--trace=%s%s%s", o->trace, o->cmdline && *o->cmdline ? " " : "",
+		     o->cmdline ? o->cmdline : "") < 0)
+		return NULL;
+	spec->cmdline = line;
+	if (strcmp(o->trace, "list") != 0)
+		spec->trace_file = o->trace_out ? o->trace_out : OSPREY_DEFAULT_TRACE;
+	return line;
+}
+
+/* A trace that should be there and is empty gets one line saying why it may be. */
+static void trace_check_output(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && st.st_size > 0)
+		return;
+	fprintf(stderr,
+		"osprey: no trace was written to %s (the kernel has tracing compiled out, no tracepoint matched, or the guest did not reach power-off)\n",
+		path);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct osprey_opts o;
 	struct qemu_spec spec;
 	struct boot_result res;
-	char err[512], qemu[PATH_MAX];
+	char err[512], qemu[PATH_MAX], *trace_line = NULL;
 	int ret;
 
 	opts_defaults(CMD_RUN, &o);
@@ -498,8 +528,18 @@ int cmd_run(int argc, char **argv)
 	ret = host_prepare(&o, &spec, qemu, sizeof(qemu), !o.dry_run);
 	if (ret)
 		return ret;
-	if (o.dry_run)
-		return run_dry(&spec);
+	if (o.trace) {
+		trace_line = trace_prepare(&o, &spec);
+		if (!trace_line) {
+			fprintf(stderr, "osprey: out of memory\n");
+			return OSPREY_EXIT_NOSTATUS;
+		}
+	}
+	if (o.dry_run) {
+		ret = run_dry(&spec);
+		free(trace_line);
+		return ret;
+	}
 	if (o.debug) {
 		fprintf(stderr,
 			"osprey: the guest waits for a debugger on localhost:%d; attach with:\n",
@@ -508,12 +548,16 @@ int cmd_run(int argc, char **argv)
 		shell_quote(stderr, o.kernel);
 		fputc('\n', stderr);
 	}
-	if (boot_guest(&spec, o.timeout, false, o.verbose, &res)) {
+	ret = boot_guest(&spec, o.timeout, false, o.verbose, &res);
+	free(trace_line);
+	if (ret) {
 		fprintf(stderr, "osprey: %s\n", res.why);
 		return OSPREY_EXIT_NOSTATUS;
 	}
 	if (res.why[0])
 		fprintf(stderr, "osprey: %s\n", res.why);
+	if (spec.trace_file)
+		trace_check_output(spec.trace_file);
 	boot_result_free(&res);
 	return res.status;
 }
