@@ -42,6 +42,8 @@ include mk/kernel.mk
 include mk/tools.mk
 include mk/tests.mk
 include mk/bench.mk
+# After bench.mk and tests.mk: it adds to CHECK_STEPS, BENCH_STEPS and UNIT_SRCS.
+include mk/trace.mk
 
 all: $(KERNEL) $(TOOLS)
 

@@ -57,9 +57,11 @@ int test_run(const char *globs, int *passed, int *failed)
 		}
 		if (tc->death || !glob_match_list(globs, name))
 			continue;
-		struct test_ctx t = { tc->suite, tc->name, 0 };
+		struct test_ctx t = { tc->suite, tc->name, 0, 0 };
 
+		test_env_before(&t);
 		tc->fn(&t);
+		test_env_after(&t);
 		if (t.failures) {
 			(*failed)++;
 		} else {
@@ -80,7 +82,7 @@ int test_run_death(const char *which)
 		full_name(tc, name, sizeof(name));
 		if (!tc->death || test_strcmp(name, which) != 0)
 			continue;
-		struct test_ctx t = { tc->suite, tc->name, 0 };
+		struct test_ctx t = { tc->suite, tc->name, 0, 0 };
 
 		test_print("DEATH %s expects \"%s\"\n", name, tc->death);
 		tc->fn(&t);

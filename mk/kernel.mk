@@ -35,6 +35,13 @@ $(B)/obj/%.o: %.c $(CONFIG_H)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
+# The string functions must not be turned back into calls to themselves.
+ifneq ($(findstring clang,$(CC)),)
+$(B)/obj/lib/string.o: KERNEL_CFLAGS += -fno-builtin
+else
+$(B)/obj/lib/string.o: KERNEL_CFLAGS += -fno-builtin -fno-tree-loop-distribute-patterns
+endif
+
 $(B)/obj/%.o: %.S $(CONFIG_H)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@

@@ -4,6 +4,7 @@
 # fuzz targets.  Each step prints "RESULT: N passed, N failed".
 
 UNIT_SRCS := $(wildcard tests/unit/*.c) lib/format.c lib/glob.c lib/test.c \
+	kernel/mm/buddy.c kernel/mm/slab.c \
 	kernel/core/cmdline.c kernel/drivers/acpi/tables.c kernel/arch/x86_64/bootinfo.c
 UNIT_BIN := $(HB)/unit-tests
 
@@ -30,6 +31,19 @@ check-kernel: $(KERNEL) $(OSPREY)
 check-kernel-debug:
 	$(Q)$(MAKE) --no-print-directory MODE=debug build/debug/osprey.elf $(OSPREY) >/dev/null
 	$(Q)$(OSPREY) test --kernel build/debug/osprey.elf --timeout $(KTEST_TIMEOUT)
+
+# The Linux 64-bit boot entry, tested through a stand-in for Firecracker's
+# loader (tests/linux64/shim.c) that boots the real kernel from an -initrd.
+LINUX64_SHIM := $(B)/linux64-shim.elf
+$(LINUX64_SHIM): tests/linux64/shim.S tests/linux64/shim.c tests/linux64/shim.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mno-sse -mno-mmx \
+		-fno-stack-protector -fno-asynchronous-unwind-tables -O2 -Wall -Wextra -Werror \
+		-c tests/linux64/shim.c -o $(B)/linux64-shim.o
+	$(Q)$(CC) -c tests/linux64/shim.S -o $(B)/linux64-shim-entry.o
+	$(Q)$(LD) -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
+		--no-warn-rwx-segments -T tests/linux64/shim.ld \
+		-o $@ $(B)/linux64-shim-entry.o $(B)/linux64-shim.o
 
 SYSTEM_TEST := $(HB)/system-test
 $(SYSTEM_TEST): tests/system/system_test.c
@@ -72,18 +86,6 @@ check-fuzz: $(addprefix $(HB)/fuzz/,$(FUZZ_TARGETS))
 		else echo "FAIL fuzz.$$t: see build/fuzz-$$t.log"; tail -30 build/fuzz-$$t.log; f=$$((f+1)); fi; \
 	done; echo "RESULT: $$p passed, $$f failed"; [ $$f -eq 0 ]
 
-# The Linux 64-bit boot entry, tested through a stand-in for Firecracker's
-# loader (tests/linux64/shim.c) that boots the real kernel from an -initrd.
-LINUX64_SHIM := $(B)/linux64-shim.elf
-$(LINUX64_SHIM): tests/linux64/shim.S tests/linux64/shim.c tests/linux64/shim.ld
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mno-sse -mno-mmx \
-		-fno-stack-protector -fno-asynchronous-unwind-tables -O2 -Wall -Wextra -Werror \
-		-c tests/linux64/shim.c -o $(B)/linux64-shim.o
-	$(Q)$(CC) -c tests/linux64/shim.S -o $(B)/linux64-shim-entry.o
-	$(Q)$(LD) -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
-		--no-warn-rwx-segments -T tests/linux64/shim.ld \
-		-o $@ $(B)/linux64-shim-entry.o $(B)/linux64-shim.o
 
 # Every shipped profile must build and boot; release and debug run the full
 # tests above, the others boot the default image.

@@ -26,6 +26,7 @@ struct boot_options {
 	const char *trace;	/* NULL, or a comma-separated glob list */
 	const char *test;	/* NULL, or a glob list, or "list" */
 	const char *test_death; /* NULL, or "suite.name" */
+	const char *bench;	/* NULL, or the in-kernel benchmark to run */
 	int argc;
 	char *argv[CMDLINE_MAX_ARGS + 1]; /* the application and its arguments */
 	int envc;

@@ -26,8 +26,115 @@ static inline uint64_t virt_to_phys(const void *va)
 void bootmem_init(void);
 /* Returns a zeroed page's physical address, or 0 when memory is exhausted. */
 uint64_t bootmem_alloc_page(void);
+/* The same for size bytes (rounded up to pages), contiguous. */
+uint64_t bootmem_alloc(uint64_t size);
+/* The same, not zeroed: for memory the caller initialises piece by piece. */
+uint64_t bootmem_reserve(uint64_t size);
+bool bootmem_allocated(uint64_t pa);
+bool bootmem_protected(uint64_t pa);
+void bootmem_retire(void);
+void bootmem_for_each_free(void (*fn)(uint64_t pfn, uint64_t npages));
 uint64_t bootmem_ram_total(void);
 uint64_t bootmem_ram_used(void);
+
+/*
+ * Pages (kernel/mm/page.c): power-of-two blocks from the buddy allocator,
+ * order-0 pages through a per-CPU cache.  Addresses are in the direct map.
+ * Under pressure (free pages below the low watermark) the registered
+ * shrinkers run first; an allocation that would take free memory below the
+ * min watermark fails, unless MM_RESERVE is given, with one line on the
+ * console describing the memory state.  Never a panic.
+ */
+#define MM_RESERVE 0x1 /* may use the reserve below the min watermark */
+#define MM_ZERO 0x2    /* zero the memory */
+
+void page_init(void);
+/* Page allocator, heap and kernel virtual area, after mmu_init(). */
+void mm_init(void);
+void *page_alloc(unsigned order, int flags);
+void page_free(void *va, unsigned order);
+
+struct shrinker {
+	const char *name;
+	/* Gives back what it can; returns the pages freed.  Must not wait on a lock. */
+	uint64_t (*shrink)(void);
+	struct shrinker *next;
+};
+
+void mm_register_shrinker(struct shrinker *s);
+/* Runs every shrinker now and drains this CPU's page cache. */
+void mm_reclaim(void);
+
+/*
+ * The kernel heap (kernel/mm/malloc.c): size classes from 16 to 2048 bytes
+ * with per-CPU magazines, larger blocks straight from pages.  Every block is
+ * 16-byte aligned.  Not for interrupt handlers.
+ */
+void *kmalloc(size_t n);
+void *kzalloc(size_t n);
+void *kcalloc(size_t count, size_t size);
+void *krealloc(void *p, size_t n);
+void *kmemalign(size_t align, size_t n);
+void kfree(void *p);
+size_t kmalloc_usable_size(const void *p);
+
+/* Fixed-size object pools for hot kernel objects, with the same magazines. */
+struct pool;
+struct pool *pool_create(const char *name, size_t size);
+void *pool_alloc(struct pool *p);
+void pool_free(struct pool *p, void *obj);
+/* -EBUSY while objects are out. */
+int pool_destroy(struct pool *p);
+
+/*
+ * Statistics: the interface that --mem-stats, and later /proc/meminfo and
+ * free, read.
+ */
+#define MM_NR_CLASSES 14
+
+struct mm_class_stats {
+	uint32_t size;
+	uint64_t slabs;	  /* slabs held */
+	uint64_t objects; /* objects those slabs hold in all */
+	uint64_t in_use;  /* handed out and not yet freed */
+	uint64_t cached;  /* in magazines: free but not in a slab */
+};
+
+struct mm_stats {
+	uint64_t total_pages;	       /* pages the allocator manages */
+	uint64_t deferred_pages;       /* free RAM not yet handed to it (added on demand) */
+	uint64_t free_pages;	       /* in the buddy allocator */
+	uint64_t cpu_cached_pages;     /* in per-CPU page caches */
+	uint64_t min_pages, low_pages; /* watermarks */
+	uint64_t large_pages;	       /* held by large kmalloc blocks */
+	uint64_t free_blocks[11];      /* per buddy order */
+	uint64_t failures;	       /* allocations refused */
+	uint64_t shrink_runs;
+	uint64_t shrunk_pages;
+	struct mm_class_stats cls[MM_NR_CLASSES];
+};
+
+void mm_stats_get(struct mm_stats *st);
+/* Heap blocks handed out and not freed (for leak checks around a test). */
+uint64_t mm_live_blocks(void);
+
+/* The debug allocator's findings (CONFIG_DEBUG_MEMORY; all zero otherwise). */
+struct mm_debug_counts {
+	uint64_t overflow, use_after_free, double_free, invalid_free;
+};
+
+void mm_debug_counts(struct mm_debug_counts *c);
+/* Returns every quarantined block to the heap, checking its poison first. */
+void mm_debug_flush_quarantine(void);
+/* Marks a long-lived kernel object so that the leak report passes over it. */
+void mm_debug_ignore(const void *p);
+/* Counts (and prints) live blocks not marked with mm_debug_ignore(). */
+uint64_t mm_debug_leak_report(bool print);
+uint64_t mm_debug_live(void);
+void mm_stats_print(void);
+void mm_shutdown_report(void);
+/* Heap objects per CPU (allocs - frees counted on that CPU; can be negative). */
+int64_t mm_cpu_heap_balance(unsigned cpu);
 
 /* Page-table entry flags. */
 #define PTE_P (1ull << 0)
@@ -44,7 +151,40 @@ uint64_t bootmem_ram_used(void);
 void mmu_init(void);
 /* Maps [pa, pa+len) into the direct map (uncached for device registers). */
 int mmu_map_direct(uint64_t pa, uint64_t len, bool uncached, void **va);
-/* Returns the leaf entry for va, or 0 (and its level: 1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB). */
+/* Returns the leaf entry for va in the current tables, or 0 (level: 1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB). */
 uint64_t mmu_lookup(uintptr_t va, int *level);
+/* From here on, table pages come from the page allocator. */
+void mmu_page_allocator_ready(void);
+/* Maps or unmaps one 4 KiB kernel page (the kernel virtual area); unmap returns the old entry. */
+int mmu_kernel_map(uintptr_t va, uint64_t pa, uint64_t flags);
+uint64_t mmu_kernel_unmap(uintptr_t va);
+/* Invalidates the TLB for npages from va on every CPU that may cache them. */
+void tlb_flush_range(uintptr_t va, uint64_t npages);
+/* Address-space roots: the lower half empty, the upper half the kernel's. */
+int mmu_new_root(uint64_t *pa_out);
+void mmu_free_root(uint64_t root_pa);
+int mmu_user_map(uint64_t root_pa, uintptr_t va, uint64_t pa, uint64_t flags);
+uint64_t *mmu_user_pte(uint64_t root_pa, uintptr_t va);
+
+/*
+ * The kernel virtual area (kernel/mm/kva.c) and kernel stacks: every stack
+ * is fully mapped, with an unmapped guard page below it.
+ */
+struct kstack {
+	uintptr_t guard; /* [i] the unmapped page below the stack */
+	uintptr_t base;	 /* [i] lowest mapped byte */
+	uintptr_t top;	 /* [i] one past the highest */
+	char name[24];	 /* [i] its thread's name */
+	struct kstack *next;
+};
+
+void kva_init(void);
+/* Reserves npages of kernel virtual space; 0 when exhausted. */
+uintptr_t kva_alloc(uint64_t npages);
+void kva_free(uintptr_t va, uint64_t npages);
+struct kstack *kstack_alloc(const char *name, size_t size);
+void kstack_free(struct kstack *s);
+/* The stack holding addr (guard page included when with_guard), or NULL. */
+struct kstack *kstack_find(uintptr_t addr, bool with_guard);
 
 #endif

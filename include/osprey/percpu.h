@@ -11,13 +11,16 @@
 
 #include <osprey/kernel.h>
 
+struct address_space;
+
 struct cpu {
-	struct cpu *self; /* [i] at %gs:0, so this_cpu() is one load */
-	uint32_t id;	  /* [i] 0 .. nr_cpus - 1 */
-	int preempt;	  /* [c] preemption is off while > 0 */
-	uint64_t tid;	  /* [c] the running thread's id (0: the boot context) */
-	void *trace;	  /* [c] this CPU's trace ring (kernel/core/trace.c) */
-	void *mm;	  /* [c] this CPU's allocator caches (kernel/mm) */
+	struct cpu *self;	  /* [i] at %gs:0, so this_cpu() is one load */
+	uint32_t id;		  /* [i] 0 .. nr_cpus - 1 */
+	int preempt;		  /* [c] preemption is off while > 0 */
+	uint64_t tid;		  /* [c] the running thread's id (0: the boot context) */
+	void *trace;		  /* [c] this CPU's trace ring (kernel/core/trace.c) */
+	void *mm;		  /* [c] this CPU's allocator caches (kernel/mm) */
+	struct address_space *as; /* [c] the address space in CR3 (NULL: kernel only) */
 };
 
 extern struct cpu *cpus[CONFIG_MAX_CPUS];

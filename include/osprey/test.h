@@ -26,6 +26,7 @@ struct test_ctx {
 	const char *suite;
 	const char *name;
 	int failures;
+	uint64_t env; /* the environment's bookkeeping (heap blocks live at the start) */
 };
 
 struct test_case {
@@ -92,7 +93,13 @@ int test_run(const char *globs, int *passed, int *failed);
 /* Runs the one death case named "suite.name"; returns -ENOENT if none. */
 int test_run_death(const char *name);
 
-/* Supplied by the environment: the host's printf, the kernel's kprintf. */
+/*
+ * Supplied by the environment.  Around each case: the kernel checks that
+ * the case gave back every heap block it took (a leak fails the case).
+ */
+void test_env_before(struct test_ctx *t);
+void test_env_after(struct test_ctx *t);
+/* The host's printf, the kernel's kprintf. */
 void test_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void test_vprint(const char *fmt, __builtin_va_list ap);
 

@@ -32,6 +32,8 @@ uint32_t pit_elapsed(void);
 /* Boot chart: named phases, each ending at the mark. */
 void bootchart_mark(const char *phase);
 void bootchart_print(void);
+/* Emits the boot_phase records of the marks taken before tracing started. */
+void bootchart_trace_replay(void);
 uint64_t bootchart_total_us(void);
 
 #endif

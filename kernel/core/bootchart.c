@@ -4,11 +4,19 @@
  * from the kernel's first instruction (the TSC saved by the entry code) to
  * the point where the application would start.  Marks are TSC reads, cheap
  * enough to take always; converting them waits for the calibrated clock.
+ *
+ * Each mark is also the tracepoint boot_phase (docs/tracing.md), so a trace
+ * shows the phases on the same time line as everything else; marks taken
+ * before --trace was applied are replayed into the ring with their own
+ * time stamps by bootchart_trace_replay().
  */
 #include <osprey/arch/cpu.h>
 #include <osprey/boot.h>
 #include <osprey/log.h>
 #include <osprey/time.h>
+#include <osprey/trace.h>
+
+TRACEPOINT(boot_phase, "phase=%s", const char *);
 
 #define MAX_PHASES 24
 
@@ -25,6 +33,18 @@ void bootchart_mark(const char *phase)
 	phases[nr_phases].name = phase;
 	phases[nr_phases].tsc = rdtsc();
 	nr_phases++;
+	trace_boot_phase(phase);
+}
+
+void bootchart_trace_replay(void)
+{
+	if (!trace_enabled(boot_phase))
+		return;
+	for (int i = 0; i < nr_phases; i++) {
+		uint64_t arg = (uint64_t)phases[i].name;
+
+		trace_emit_tsc(&TRACE_POINT(boot_phase), phases[i].tsc, &arg);
+	}
 }
 
 uint64_t bootchart_total_us(void)

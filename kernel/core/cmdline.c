@@ -39,6 +39,8 @@ static const struct option options[] = {
 	{ "trace", STR, OFF(trace), 0, 0, NULL, "enable tracepoints by glob; 'list' lists them" },
 	{ "test", STR, OFF(test), 0, 0, NULL, "run in-kernel tests matching the globs; 'list'" },
 	{ "test-death", STR, OFF(test_death), 0, 0, NULL, "run one death test (suite.name)" },
+	{ "bench", STR, OFF(bench), 0, 0, NULL,
+	  "run an in-kernel benchmark (trace) and power off" },
 	{ "poweroff", CHOICE, OFF(poweroff), 0, 0, poweroff_choices,
 	  "power-off method: auto, acpi or reset" },
 	{ "env", ENV, 0, 0, 0, NULL, "K=V: set an environment variable of the application" },

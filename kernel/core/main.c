@@ -19,6 +19,7 @@
 #include <osprey/percpu.h>
 #include <osprey/test.h>
 #include <osprey/time.h>
+#include <osprey/trace.h>
 
 void kmain(void);
 void info_show(void);
@@ -60,6 +61,15 @@ static __noreturn void run_tests(void)
 	power_off(failed ? 1 : 0);
 }
 
+static __noreturn void run_bench(void)
+{
+	int ret = trace_bench(boot_options.bench);
+
+	if (ret == -ENOENT)
+		kprintf("osprey: no benchmark named %s\n", boot_options.bench);
+	power_off(ret ? 1 : 0);
+}
+
 void kmain(void)
 {
 	const char *why;
@@ -72,10 +82,13 @@ void kmain(void)
 	parse_cmdline();
 	arch_cpu_init();
 	percpu_init_boot();
+	trace_init();
 	bootchart_mark("cpu");
 	bootmem_init();
 	mmu_init();
 	bootchart_mark("mmu");
+	mm_init();
+	bootchart_mark("mm");
 	time_init();
 	bootchart_mark("clock");
 
@@ -83,6 +96,8 @@ void kmain(void)
 		bootchart_print();
 	if (boot_options.test || boot_options.test_death)
 		run_tests();
+	if (boot_options.bench)
+		run_bench();
 	if (boot_options.argc) {
 		kprintf("osprey: cannot run %s: running programs arrives with the ELF loader\n",
 			boot_options.argv[0]);

@@ -21,6 +21,16 @@ void test_print(const char *fmt, ...)
 	va_end(ap);
 }
 
+void test_env_before(struct test_ctx *t)
+{
+	(void)t;
+}
+
+void test_env_after(struct test_ctx *t)
+{
+	(void)t;
+}
+
 int main(int argc, char **argv)
 {
 	int passed, failed;

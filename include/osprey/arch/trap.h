@@ -34,6 +34,7 @@ void backtrace_print(uint64_t rip, uint64_t rbp);
 void backtrace_print_trap(const struct trap_frame *tf);
 /* Writes the frames' return addresses into pcs; returns how many. */
 int backtrace_collect(uint64_t rbp, uintptr_t *pcs, int max);
+void backtrace_print_pcs(const uintptr_t *pcs, int n);
 void dump_registers(const struct trap_frame *tf);
 
 #endif

@@ -10,6 +10,7 @@
 #include <osprey/kernel.h>
 #include <osprey/ksyms.h>
 #include <osprey/log.h>
+#include <osprey/mm.h>
 
 #define MAX_FRAMES 32
 
@@ -22,6 +23,13 @@ static bool stack_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 	if (addr >= (uintptr_t)boot_stack_bottom && addr < (uintptr_t)boot_stack_top) {
 		*lo = (uintptr_t)boot_stack_bottom;
 		*hi = (uintptr_t)boot_stack_top;
+		return true;
+	}
+	struct kstack *ks = kstack_find(addr, false);
+
+	if (ks) {
+		*lo = ks->base;
+		*hi = ks->top;
 		return true;
 	}
 	for (int i = 0; i < 3; i++) {
@@ -66,6 +74,12 @@ static void print_frame(int i, uintptr_t pc)
 		kprintf("  #%d 0x%lx %s+0x%lx\n", i, (unsigned long)pc, name, (unsigned long)off);
 	else
 		kprintf("  #%d 0x%lx ?\n", i, (unsigned long)pc);
+}
+
+void backtrace_print_pcs(const uintptr_t *pcs, int n)
+{
+	for (int i = 0; i < n; i++)
+		print_frame(i, pcs[i]);
 }
 
 static void print_chain(int first, uint64_t rbp)

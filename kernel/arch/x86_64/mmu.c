@@ -1,5 +1,5 @@
 /*
- * The kernel's page tables.
+ * Page tables.
  *
  * mmu_init() replaces the static boot tables (1 GiB mapped three times over,
  * all writable and executable) with the real layout:
@@ -8,28 +8,40 @@
  *     pages that fit (1 GiB when the CPU has them, 2 MiB, 4 KiB at the edges);
  *   - the kernel image at KERNEL_VMA + physical in 4 KiB pages, W^X: text
  *     read-only and executable, rodata read-only, data and bss read-write;
- *   - nothing in the lower half, which belongs to the application, so a
- *     NULL dereference faults.
+ *   - the kernel virtual area's top-level entry, created empty, so that the
+ *     upper half of every address space can share the kernel's entries;
+ *   - nothing in the lower half, which belongs to the application.
  * Device registers and firmware tables outside RAM are added on demand with
  * mmu_map_direct().
  *
- * Page-table pages come from bootmem.  Locking: none yet (boot CPU only);
- * the memory issue puts the kernel tables under their own lock.
+ * The kernel's upper-half top-level entries never change after mmu_init():
+ * an address space copies them once (mmu_new_root) and stays in step.
+ * Table pages come from bootmem until the page allocator runs.
+ *
+ * Locking: kernel_pt_lock (a leaf lock) guards changes to the kernel's
+ * tables after boot; an address space's own tables are under its pt_lock,
+ * which the caller holds (kernel/mm/vm.c).
  */
+#include <string.h>
+
 #include <osprey/arch/cpu.h>
 #include <osprey/boot.h>
 #include <osprey/log.h>
 #include <osprey/mm.h>
 #include <osprey/panic.h>
+#include <osprey/percpu.h>
+#include <osprey/spinlock.h>
 
 #define CR4_PGE (1ull << 7)
 
 extern const char _text[], _etext[], _rodata[], _erodata[], _data[], _ebss[], _ksyms[],
 	_kernel_end[];
 
-static uint64_t *pml4;
-static uint64_t pml4_phys;
+static uint64_t *kernel_root;
+static uint64_t kernel_root_pa;
 static bool gbpages;
+static bool page_allocator_ready;
+static struct spinlock kernel_pt_lock = SPINLOCK_INIT("kernel-pt");
 
 static int level_shift(int level)
 {
@@ -41,33 +53,42 @@ static int index_of(uintptr_t va, int level)
 	return (int)((va >> level_shift(level)) & 511);
 }
 
+/* A zeroed page for a page table, or 0. */
+static uint64_t table_page(void)
+{
+	if (!page_allocator_ready)
+		return bootmem_alloc_page();
+	void *p = page_alloc(0, MM_ZERO | MM_RESERVE);
+
+	return p ? virt_to_phys(p) : 0;
+}
+
 /* Returns the table below entry e, creating it if absent (NULL: out of memory). */
-static uint64_t *next_table(uint64_t *e)
+static uint64_t *next_table(uint64_t *e, bool user)
 {
 	if (!(*e & PTE_P)) {
-		uint64_t pa = bootmem_alloc_page();
+		uint64_t pa = table_page();
 
 		if (!pa)
 			return NULL;
-		*e = pa | PTE_P | PTE_W;
+		*e = pa | PTE_P | PTE_W | (user ? PTE_U : 0);
 	}
 	if (*e & PTE_PS)
 		return NULL; /* already a large page: callers do not split */
 	return phys_to_virt(*e & PTE_ADDR);
 }
 
-static int map_one(uintptr_t va, uint64_t pa, int level, uint64_t flags)
+static int map_one(uint64_t *root, uintptr_t va, uint64_t pa, int level, uint64_t flags)
 {
-	uint64_t *table = pml4;
+	uint64_t *table = root;
+	bool user = flags & PTE_U;
 
 	for (int l = 4; l > level; l--) {
-		table = next_table(&table[index_of(va, l)]);
+		table = next_table(&table[index_of(va, l)], user);
 		if (!table)
 			return -ENOMEM;
 	}
-	uint64_t *e = &table[index_of(va, level)];
-
-	*e = pa | flags | PTE_P | (level > 1 ? PTE_PS : 0);
+	table[index_of(va, level)] = pa | flags | PTE_P | (level > 1 ? PTE_PS : 0);
 	return 0;
 }
 
@@ -86,7 +107,7 @@ static int map_range(uintptr_t va, uint64_t pa, uint64_t len, uint64_t flags)
 				break;
 			}
 		}
-		int err = map_one(va, pa, level, flags);
+		int err = map_one(kernel_root, va, pa, level, flags);
 
 		if (err)
 			return err;
@@ -102,17 +123,17 @@ static void map_image(const char *start, const char *end, uint64_t flags)
 	uint64_t len = ALIGN_UP((uintptr_t)end, PAGE_SIZE) - va;
 
 	for (uint64_t off = 0; off < len; off += PAGE_SIZE)
-		if (map_one(va + off, va + off - KERNEL_VMA, 1, flags))
+		if (map_one(kernel_root, va + off, va + off - KERNEL_VMA, 1, flags))
 			panic("out of memory building the kernel page tables");
 }
 
 void mmu_init(void)
 {
 	gbpages = cpuid(0x80000001, 0).edx & CPUID80000001_EDX_PDPE1GB;
-	pml4_phys = bootmem_alloc_page();
-	if (!pml4_phys)
+	kernel_root_pa = bootmem_alloc_page();
+	if (!kernel_root_pa)
 		panic("out of memory building the kernel page tables");
-	pml4 = phys_to_virt(pml4_phys);
+	kernel_root = phys_to_virt(kernel_root_pa);
 
 	for (uint32_t i = 0; i < boot_info.nr_mem; i++) {
 		const struct mem_region *r = &boot_info.mem[i];
@@ -129,27 +150,58 @@ void mmu_init(void)
 	map_image(_rodata, _erodata, PTE_G | PTE_NX);
 	map_image(_data, _ebss, PTE_W | PTE_G | PTE_NX);
 	map_image(_ksyms, _kernel_end, PTE_G | PTE_NX);
+	if (!next_table(&kernel_root[index_of(KVA_BASE, 4)], false))
+		panic("out of memory building the kernel page tables");
 
-	write_cr3(pml4_phys);
+	write_cr3(kernel_root_pa);
 	write_cr4(read_cr4() | CR4_PGE);
+}
+
+uint64_t kernel_root_phys(void)
+{
+	return kernel_root_pa;
+}
+
+void mmu_page_allocator_ready(void)
+{
+	page_allocator_ready = true;
+}
+
+static uint64_t *leaf(uint64_t *root, uintptr_t va, int *level)
+{
+	uint64_t *table = root;
+
+	for (int l = 4; l >= 1; l--) {
+		uint64_t *e = &table[index_of(va, l)];
+
+		if (!(*e & PTE_P))
+			return NULL;
+		if (l == 1 || (*e & PTE_PS)) {
+			*level = l;
+			return e;
+		}
+		table = phys_to_virt(*e & PTE_ADDR);
+	}
+	return NULL;
 }
 
 uint64_t mmu_lookup(uintptr_t va, int *level)
 {
-	uint64_t *table = pml4;
+	uint64_t *root = phys_to_virt(read_cr3() & PTE_ADDR);
+	uint64_t *e = leaf(root, va, level);
 
-	for (int l = 4; l >= 1; l--) {
-		uint64_t e = table[index_of(va, l)];
+	return e ? *e : 0;
+}
 
-		if (!(e & PTE_P))
-			return 0;
-		if (l == 1 || (e & PTE_PS)) {
-			*level = l;
-			return e;
-		}
-		table = phys_to_virt(e & PTE_ADDR);
-	}
-	return 0;
+void tlb_flush_range(uintptr_t va, uint64_t npages)
+{
+	/*
+	 * Local CPU only while there is one.  The SMP issue adds the shoot-down:
+	 * an IPI to every CPU that may hold the mapping, each running invlpg on
+	 * the same range, and waiting for their acknowledgements.
+	 */
+	for (uint64_t i = 0; i < npages; i++)
+		invlpg(va + i * PAGE_SIZE);
 }
 
 int mmu_map_direct(uint64_t pa, uint64_t len, bool uncached, void **va)
@@ -157,20 +209,116 @@ int mmu_map_direct(uint64_t pa, uint64_t len, bool uncached, void **va)
 	uint64_t base = ALIGN_DOWN(pa, PAGE_SIZE);
 	uint64_t end = ALIGN_UP(pa + len, PAGE_SIZE);
 	uint64_t flags = PTE_W | PTE_G | PTE_NX | (uncached ? PTE_PCD | PTE_PWT : 0);
+	int err = 0;
 
 	if (end < base || end > (1ull << 46))
 		return -EINVAL;
-	for (uint64_t p = base; p < end; p += PAGE_SIZE) {
+	preempt_disable();
+	raw_spin_lock(&kernel_pt_lock);
+	for (uint64_t p = base; p < end && !err; p += PAGE_SIZE) {
 		int level;
 
-		if (mmu_lookup(DIRECT_MAP + p, &level))
+		if (leaf(kernel_root, DIRECT_MAP + p, &level))
 			continue;
-		int err = map_one(DIRECT_MAP + p, p, 1, flags);
-
-		if (err)
-			return err;
+		err = map_one(kernel_root, DIRECT_MAP + p, p, 1, flags);
 		invlpg(DIRECT_MAP + p);
 	}
+	raw_spin_unlock(&kernel_pt_lock);
+	preempt_enable();
+	if (err)
+		return err;
 	*va = phys_to_virt(pa);
 	return 0;
+}
+
+int mmu_kernel_map(uintptr_t va, uint64_t pa, uint64_t flags)
+{
+	preempt_disable();
+	raw_spin_lock(&kernel_pt_lock);
+	int err = map_one(kernel_root, va, pa, 1, flags | PTE_G);
+
+	raw_spin_unlock(&kernel_pt_lock);
+	preempt_enable();
+	return err;
+}
+
+uint64_t mmu_kernel_unmap(uintptr_t va)
+{
+	int level;
+	uint64_t old = 0;
+
+	preempt_disable();
+	raw_spin_lock(&kernel_pt_lock);
+	uint64_t *e = leaf(kernel_root, va, &level);
+
+	if (e && level == 1) {
+		old = *e;
+		*e = 0;
+	}
+	raw_spin_unlock(&kernel_pt_lock);
+	preempt_enable();
+	return old;
+}
+
+/* Address spaces: a root whose upper half is the kernel's. */
+int mmu_new_root(uint64_t *pa_out)
+{
+	uint64_t pa = table_page();
+
+	if (!pa)
+		return -ENOMEM;
+	uint64_t *root = phys_to_virt(pa);
+
+	memcpy(root + 256, kernel_root + 256, 256 * sizeof(uint64_t));
+	*pa_out = pa;
+	return 0;
+}
+
+int mmu_user_map(uint64_t root_pa, uintptr_t va, uint64_t pa, uint64_t flags)
+{
+	int level;
+	uint64_t *root = phys_to_virt(root_pa);
+	uint64_t *e = leaf(root, va, &level);
+
+	if (e)
+		return -EEXIST;
+	return map_one(root, va, pa, 1, flags | PTE_U);
+}
+
+uint64_t *mmu_user_pte(uint64_t root_pa, uintptr_t va)
+{
+	int level;
+	uint64_t *e = leaf(phys_to_virt(root_pa), va, &level);
+
+	return e && level == 1 ? e : NULL;
+}
+
+/* Frees the tables below table (a level-`level` table); leaf pages are the caller's. */
+static void free_table(uint64_t *table, int level)
+{
+	if (level == 1)
+		return;
+	for (int i = 0; i < 512; i++) {
+		if (!(table[i] & PTE_P) || (table[i] & PTE_PS))
+			continue;
+		uint64_t *child = phys_to_virt(table[i] & PTE_ADDR);
+
+		free_table(child, level - 1);
+		page_free(child, 0);
+	}
+}
+
+void mmu_free_root(uint64_t root_pa)
+{
+	uint64_t *root = phys_to_virt(root_pa);
+
+	for (int i = 0; i < 256; i++) {
+		if (!(root[i] & PTE_P))
+			continue;
+		uint64_t *pdpt = phys_to_virt(root[i] & PTE_ADDR);
+
+		free_table(pdpt, 3);
+		page_free(pdpt, 0);
+	}
+	page_free(root, 0);
 }

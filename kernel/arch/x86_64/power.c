@@ -11,8 +11,10 @@
 #include <osprey/cmdline.h>
 #include <osprey/format.h>
 #include <osprey/log.h>
+#include <osprey/mm.h>
 #include <osprey/panic.h>
 #include <osprey/time.h>
+#include <osprey/trace.h>
 
 #define DEBUGCON 0xe9
 #define DEBUG_EXIT 0x501
@@ -52,6 +54,8 @@ void power_off(int status)
 	int how = boot_options.poweroff;
 
 	irq_disable();
+	mm_shutdown_report();
+	trace_dump_at_exit();
 	debugcon_status(status);
 	if (how == POWEROFF_AUTO)
 		outb(DEBUG_EXIT, (uint8_t)(status & 0x7f));

@@ -9,7 +9,13 @@
 #include <osprey/kernel.h>
 #include <osprey/ksyms.h>
 #include <osprey/log.h>
+#include <osprey/mm.h>
 #include <osprey/panic.h>
+#include <osprey/percpu.h>
+#include <osprey/vm.h>
+#include <osprey/trace.h>
+
+TRACEPOINT(trap_entry, "vector=%lu rip=0x%lx", uint64_t, uint64_t);
 
 static const char *const exception_names[32] = {
 	[0] = "division error",
@@ -58,8 +64,47 @@ void dump_registers(const struct trap_frame *tf)
 		(unsigned long long)read_cr3());
 }
 
+/*
+ * A page fault in the lower half with an address space active: the
+ * application's memory (or the kernel touching it).  Returns true when the
+ * page is there now and the instruction can run again.
+ */
+static bool user_fault(struct trap_frame *tf)
+{
+	struct address_space *as = this_cpu()->as;
+	uint64_t addr = read_cr2();
+
+	if (!as || addr >= USER_TOP)
+		return false;
+	return vm_fault(as, addr, tf->error & 2, tf->error & 16) == 0;
+}
+
+/*
+ * A double fault whose fault address is a kernel stack's guard page: the
+ * stack overflowed, and pushing the page-fault frame faulted again.
+ */
+static void stack_overflow_check(struct trap_frame *tf)
+{
+	uint64_t addr = read_cr2();
+	struct kstack *s = kstack_find(addr, true);
+
+	if (!s || addr >= s->base)
+		return;
+	panic_begin("stack overflow on the kernel stack of '%s' (guard page 0x%lx touched at "
+		    "0x%llx)",
+		    s->name, (unsigned long)s->guard, (unsigned long long)addr);
+	dump_registers(tf);
+	backtrace_print_trap(tf);
+	panic_end();
+}
+
 void trap_handler(struct trap_frame *tf)
 {
+	trace_trap_entry(tf->vector, tf->rip);
+	if (tf->vector == VEC_PF && user_fault(tf))
+		return;
+	if (tf->vector == VEC_DF)
+		stack_overflow_check(tf);
 	const char *name = tf->vector < 32 ? exception_names[tf->vector] : NULL;
 	uintptr_t off = 0;
 	const char *fn = ksym_lookup(tf->rip, &off);

@@ -1,0 +1,324 @@
+/*
+ * The page allocator: one zone over all RAM (buddy.c) with a per-CPU cache
+ * of order-0 pages in front.
+ *
+ * page_init() reserves the struct page array from bootmem and hands the
+ * buddy allocator the first INITIAL_PAGES of free RAM; the rest waits in a
+ * short list of ranges and is added DEFER_CHUNK pages at a time when free
+ * memory runs low (Linux's "deferred struct page init", for the same
+ * reason): the boot then costs the same whatever the RAM size, because only
+ * the struct pages in use are ever cleared.  The array is cleared in whole
+ * MAX_ORDER blocks, so a buddy merge never reads an uncleared entry.
+ *
+ * Per-CPU cache: up to PCP_HIGH pages; an empty cache takes PCP_BATCH pages
+ * from the zone under one lock acquisition, a full one returns PCP_BATCH.
+ * The fast path runs with preemption off and takes no lock.
+ *
+ * Pressure: min watermark = max(16 pages, 1/128 of RAM), low = 2 * min.  When
+ * an allocation would leave fewer than `low` free pages, every registered
+ * shrinker runs (and this CPU's page cache is drained) before the allocation
+ * is tried; an allocation that would dip below `min` fails unless it carries
+ * MM_RESERVE, and the failure prints one line with the memory state.
+ *
+ * Lock order: kcache->lock (depot) -> zone->lock.  Shrinkers never wait on a
+ * lock, so running them from inside an allocation cannot deadlock.
+ */
+#include <string.h>
+
+#include <osprey/boot.h>
+#include <osprey/log.h>
+#include <osprey/mm.h>
+#include <osprey/percpu.h>
+
+#include "internal.h"
+
+#define PCP_HIGH 64
+#define PCP_BATCH 16
+#define INITIAL_PAGES 2048	      /* 8 MiB ready at boot */
+#define DEFER_CHUNK (1u << MAX_ORDER) /* then 4 MiB at a time */
+#define MAX_DEFERRED 32
+
+struct pcp {
+	unsigned count;		      /* [c] */
+	struct page *pages[PCP_HIGH]; /* [c] */
+};
+
+struct zone mm_zone;
+static struct pcp pcps[CONFIG_MAX_CPUS];
+static struct shrinker *shrinkers;
+static uint64_t min_pages, low_pages;
+static uint64_t failures, shrink_runs, shrunk_pages;
+static bool ready;
+static int shrinking; /* [c]: one CPU today; the SMP issue makes it per CPU */
+
+/* Free RAM not yet given to the buddy allocator; guarded by grow_lock (before zone->lock). */
+static struct spinlock grow_lock = SPINLOCK_INIT("mm-grow");
+static struct {
+	uint64_t pfn, n;
+} deferred[MAX_DEFERRED];
+static unsigned nr_deferred;
+static uint64_t deferred_pages;
+static uint8_t *map_ready; /* one bit per MAX_ORDER block: its struct pages are cleared */
+
+void mm_register_shrinker(struct shrinker *s)
+{
+	s->next = shrinkers;
+	shrinkers = s;
+}
+
+/* Clears the struct pages of every MAX_ORDER block that [pfn, pfn + n) touches. */
+static void map_prepare(uint64_t pfn, uint64_t n)
+{
+	for (uint64_t b = pfn >> MAX_ORDER; b <= (pfn + n - 1) >> MAX_ORDER; b++) {
+		if (map_ready[b / 8] & (1u << (b % 8)))
+			continue;
+		uint64_t first = b << MAX_ORDER;
+		uint64_t count = MIN((uint64_t)1 << MAX_ORDER, mm_zone.end_pfn - first);
+
+		memset(&mm_zone.map[first], 0, count * sizeof(struct page));
+		map_ready[b / 8] |= (uint8_t)(1u << (b % 8));
+	}
+}
+
+static void give(uint64_t pfn, uint64_t n)
+{
+	map_prepare(pfn, n);
+	buddy_add_range(&mm_zone, pfn, n);
+}
+
+static void add_free(uint64_t pfn, uint64_t n)
+{
+	uint64_t now =
+		mm_zone.managed_pages < INITIAL_PAGES ? INITIAL_PAGES - mm_zone.managed_pages : 0;
+
+	if (now) {
+		now = MIN(now, n);
+		give(pfn, now);
+		pfn += now;
+		n -= now;
+	}
+	if (!n)
+		return;
+	if (nr_deferred == MAX_DEFERRED) {
+		give(pfn, n); /* a very fragmented map: no room to defer, add it now */
+		return;
+	}
+	deferred[nr_deferred].pfn = pfn;
+	deferred[nr_deferred++].n = n;
+	deferred_pages += n;
+}
+
+/* Hands the buddy allocator one more chunk of deferred RAM; false when none is left. */
+static bool grow(void)
+{
+	bool grew = false;
+
+	raw_spin_lock(&grow_lock);
+	if (nr_deferred) {
+		uint64_t pfn = deferred[0].pfn;
+		uint64_t n = MIN(deferred[0].n, DEFER_CHUNK - (pfn & (DEFER_CHUNK - 1)));
+
+		deferred[0].pfn += n;
+		deferred[0].n -= n;
+		deferred_pages -= n;
+		if (!deferred[0].n) {
+			nr_deferred--;
+			memmove(&deferred[0], &deferred[1], nr_deferred * sizeof(deferred[0]));
+		}
+		give(pfn, n);
+		grew = true;
+	}
+	raw_spin_unlock(&grow_lock);
+	return grew;
+}
+
+void page_init(void)
+{
+	uint64_t max_pfn = 0;
+
+	for (uint32_t i = 0; i < boot_info.nr_mem; i++) {
+		const struct mem_region *r = &boot_info.mem[i];
+
+		if (r->type == MEM_RAM && (r->base + r->size) >> PAGE_SHIFT > max_pfn)
+			max_pfn = (r->base + r->size) >> PAGE_SHIFT;
+	}
+	uint64_t map_pa = bootmem_reserve(max_pfn * sizeof(struct page));
+	uint64_t ready_pa = bootmem_alloc((max_pfn >> MAX_ORDER) / 8 + 1);
+
+	if (!map_pa || !ready_pa)
+		panic("not enough memory for the page array (%llu pages)",
+		      (unsigned long long)max_pfn);
+	map_ready = phys_to_virt(ready_pa);
+	buddy_init(&mm_zone, phys_to_virt(map_pa), DIRECT_MAP, 0, max_pfn);
+	bootmem_retire();
+
+	bootmem_for_each_free(add_free);
+	min_pages = MAX(16, (mm_zone.managed_pages + deferred_pages) / 128);
+	low_pages = 2 * min_pages;
+	ready = true;
+	pr_info("mm: %llu KiB managed, %llu KiB deferred, %llu KiB free, watermarks min %llu KiB "
+		"low %llu KiB\n",
+		(unsigned long long)mm_zone.managed_pages * 4,
+		(unsigned long long)deferred_pages * 4, (unsigned long long)mm_zone.free_pages * 4,
+		(unsigned long long)min_pages * 4, (unsigned long long)low_pages * 4);
+}
+
+static uint64_t pcp_total(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < nr_cpus; i++)
+		n += pcps[i].count;
+	return n;
+}
+
+/* Caller has preemption off. */
+static void pcp_drain(struct pcp *pc, unsigned keep)
+{
+	raw_spin_lock(&mm_zone.lock);
+	while (pc->count > keep)
+		buddy_free_locked(&mm_zone, pc->pages[--pc->count], 0);
+	raw_spin_unlock(&mm_zone.lock);
+}
+
+static void run_shrinkers(void)
+{
+	if (shrinking)
+		return; /* a shrinker that allocates must not recurse into shrinking */
+	shrinking = 1;
+	shrink_runs++;
+	pcp_drain(&pcps[cpu_id()], 0);
+	for (struct shrinker *s = shrinkers; s; s = s->next)
+		shrunk_pages += s->shrink();
+	shrinking = 0;
+}
+
+void mm_reclaim(void)
+{
+	preempt_disable();
+	run_shrinkers();
+	preempt_enable();
+}
+
+/* One line per refusal, but at most the first 8 and then one in 1000: a caller in a loop must not flood the console. */
+static void report_failure(unsigned order)
+{
+	failures++;
+	if (failures > 8 && failures % 1000)
+		return;
+	pr_warn("mm: out of memory: order-%u request refused; free %llu KiB, cached %llu KiB, "
+		"min %llu KiB, low %llu KiB, managed %llu KiB, %llu refusals\n",
+		order, (unsigned long long)mm_zone.free_pages * 4,
+		(unsigned long long)pcp_total() * 4, (unsigned long long)min_pages * 4,
+		(unsigned long long)low_pages * 4, (unsigned long long)mm_zone.managed_pages * 4,
+		(unsigned long long)failures);
+}
+
+/* Would taking n pages leave fewer than `floor` free?  (Racy read: a hint.) */
+static bool below(uint64_t n, uint64_t floor)
+{
+	return mm_zone.free_pages < n + floor;
+}
+
+static struct page *zone_alloc(unsigned order, int flags)
+{
+	uint64_t n = 1ull << order;
+	struct page *p;
+
+	/* Deferred RAM first: it is free for the taking, unlike what shrinkers hold. */
+	while (below(n, low_pages) && grow())
+		;
+	if (below(n, low_pages))
+		run_shrinkers();
+	if (!(flags & MM_RESERVE) && below(n, min_pages))
+		return NULL;
+	p = buddy_alloc(&mm_zone, order);
+	while (!p && grow())
+		p = buddy_alloc(&mm_zone, order);
+	if (!p && order) {
+		/* Free pages may be scattered in caches: give them back, then look again. */
+		run_shrinkers();
+		p = buddy_alloc(&mm_zone, order);
+	}
+	return p;
+}
+
+void *page_alloc(unsigned order, int flags)
+{
+	struct page *p = NULL;
+
+	if (!ready || order > MAX_ORDER)
+		return NULL;
+	preempt_disable();
+	if (order == 0) {
+		struct pcp *pc = &pcps[cpu_id()];
+
+		if (!pc->count && !below(PCP_BATCH, low_pages)) {
+			raw_spin_lock(&mm_zone.lock);
+			while (pc->count < PCP_BATCH) {
+				struct page *q = buddy_alloc_locked(&mm_zone, 0);
+
+				if (!q)
+					break;
+				pc->pages[pc->count++] = q;
+			}
+			raw_spin_unlock(&mm_zone.lock);
+		}
+		if (pc->count) {
+			p = pc->pages[--pc->count];
+			p->flags = PG_ALLOC;
+			p->order = 0;
+		}
+	}
+	if (!p)
+		p = zone_alloc(order, flags);
+	preempt_enable();
+	if (!p) {
+		report_failure(order);
+		return NULL;
+	}
+	void *va = page_addr(&mm_zone, p);
+
+	if (flags & MM_ZERO)
+		memset(va, 0, PAGE_SIZE << order);
+	return va;
+}
+
+void page_free(void *va, unsigned order)
+{
+	struct page *p = addr_page(&mm_zone, va);
+
+	if (!p || ((uintptr_t)va & (PAGE_SIZE - 1)) || !(p->flags & PG_ALLOC) ||
+	    p->order != order) {
+		WARN_ONCE(1);
+		pr_err("mm: bad page_free(%p, %u)\n", va, order);
+		return;
+	}
+	preempt_disable();
+	if (order == 0) {
+		struct pcp *pc = &pcps[cpu_id()];
+
+		if (pc->count == PCP_HIGH)
+			pcp_drain(pc, PCP_HIGH - PCP_BATCH);
+		p->flags = 0; /* cached: neither allocated nor in the buddy lists */
+		pc->pages[pc->count++] = p;
+	} else {
+		buddy_free(&mm_zone, p, order);
+	}
+	preempt_enable();
+}
+
+void mm_page_stats(struct mm_stats *st)
+{
+	st->total_pages = mm_zone.managed_pages;
+	st->deferred_pages = deferred_pages;
+	st->free_pages = mm_zone.free_pages;
+	st->cpu_cached_pages = pcp_total();
+	st->min_pages = min_pages;
+	st->low_pages = low_pages;
+	for (int o = 0; o <= MAX_ORDER; o++)
+		st->free_blocks[o] = mm_zone.nr_free[o];
+	st->failures = failures;
+	st->shrink_runs = shrink_runs;
+	st->shrunk_pages = shrunk_pages;
+}
