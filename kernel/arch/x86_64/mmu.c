@@ -117,14 +117,29 @@ static int map_range(uintptr_t va, uint64_t pa, uint64_t len, uint64_t flags)
 	return 0;
 }
 
+/*
+ * Maps part of the image in 4 KiB pages, walking the tables once per page
+ * table rather than once per page: boot time under TCG is mostly calls and
+ * returns, and the image is a few hundred pages.
+ */
 static void map_image(const char *start, const char *end, uint64_t flags)
 {
 	uintptr_t va = (uintptr_t)start;
-	uint64_t len = ALIGN_UP((uintptr_t)end, PAGE_SIZE) - va;
+	uintptr_t stop = ALIGN_UP((uintptr_t)end, PAGE_SIZE);
+	uint64_t *pt = NULL;
 
-	for (uint64_t off = 0; off < len; off += PAGE_SIZE)
-		if (map_one(kernel_root, va + off, va + off - KERNEL_VMA, 1, flags))
-			panic("out of memory building the kernel page tables");
+	for (; va < stop; va += PAGE_SIZE) {
+		if (!pt || index_of(va, 1) == 0) {
+			uint64_t *table = kernel_root;
+
+			for (int l = 4; l > 1 && table; l--)
+				table = next_table(&table[index_of(va, l)], false);
+			pt = table;
+			if (!pt)
+				panic("out of memory building the kernel page tables");
+		}
+		pt[index_of(va, 1)] = (va - KERNEL_VMA) | flags | PTE_P;
+	}
 }
 
 void mmu_init(void)
