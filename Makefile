@@ -44,6 +44,7 @@ include mk/tests.mk
 include mk/bench.mk
 # After bench.mk and tests.mk: it adds to CHECK_STEPS, BENCH_STEPS and UNIT_SRCS.
 include mk/trace.mk
+include mk/alloc.mk
 
 all: $(KERNEL) $(TOOLS)
 

@@ -20,12 +20,16 @@ check-unit: $(UNIT_BIN)
 
 KTEST_TIMEOUT ?= 120
 
-# Every in-kernel test on each machine Osprey boots on.
+# Every in-kernel test on each machine Osprey boots on, and once more in a
+# 4 MiB guest (the memory floor, docs/memory.md).
 check-kernel: $(KERNEL) $(OSPREY)
 	$(Q)st=0; for m in microvm q35 pc; do \
 		echo "-- kernel tests on $$m ($(MODE))"; \
 		$(OSPREY) test --kernel $(KERNEL) --machine $$m --timeout $(KTEST_TIMEOUT) || st=1; \
-	done; exit $$st
+	done; \
+	echo "-- kernel tests in a 4 MiB guest"; \
+	$(OSPREY) test --kernel $(KERNEL) -m 4M --timeout $(KTEST_TIMEOUT) || st=1; \
+	exit $$st
 
 # The same tests in the debug build (assertions, debug allocator, lock checker).
 check-kernel-debug:

@@ -133,6 +133,8 @@ uint64_t mm_debug_leak_report(bool print);
 uint64_t mm_debug_live(void);
 void mm_stats_print(void);
 void mm_shutdown_report(void);
+/* --bench=alloc; -ENOENT for another name. */
+int mm_bench(const char *name);
 /* Heap objects per CPU (allocs - frees counted on that CPU; can be negative). */
 int64_t mm_cpu_heap_balance(unsigned cpu);
 

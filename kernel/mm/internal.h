@@ -125,6 +125,7 @@ struct kcache {
 	uint32_t size;		     /* [i] object size (a multiple of 16) */
 	uint32_t per_slab;	     /* [i] objects in one slab */
 	uint32_t first;		     /* [i] offset of the first object */
+	uint32_t inv;		     /* [i] ceil(2^32 / size): offset / size without a divide */
 	uint8_t order;		     /* [i] slab order */
 	struct zone *zone;	     /* [i] for address -> slab */
 	struct page_source src;	     /* [i] */
@@ -143,9 +144,54 @@ struct kcache {
 
 int kcache_init(struct kcache *c, const char *name, uint32_t size, struct zone *z,
 		struct page_source src);
-/* Fast path: the caller has preemption off and passes its CPU's cache. */
-void *kcache_alloc(struct kcache *c, struct kcache_cpu *cc);
-void kcache_free(struct kcache *c, struct kcache_cpu *cc, void *obj);
+void *kcache_alloc_slow(struct kcache *c, struct kcache_cpu *cc);
+void kcache_free_slow(struct kcache *c, struct kcache_cpu *cc, void *obj);
+
+/*
+ * The fast paths, inline: under TCG a call and its return cost more than the
+ * work itself.  The caller has preemption off and passes its CPU's cache.
+ */
+static inline void *kcache_alloc(struct kcache *c, struct kcache_cpu *cc)
+{
+	struct magazine *m = cc->loaded;
+
+	if (__builtin_expect(m && m->n, 1)) {
+		cc->allocs++;
+		return m->obj[--m->n];
+	}
+	return kcache_alloc_slow(c, cc);
+}
+
+static inline void kcache_free(struct kcache *c, struct kcache_cpu *cc, void *obj)
+{
+	struct magazine *m = cc->loaded;
+
+	if (__builtin_expect(m && m->n < MAG_SIZE, 1)) {
+		cc->frees++;
+		m->obj[m->n++] = obj;
+		return;
+	}
+	kcache_free_slow(c, cc, obj);
+}
+
+/*
+ * The start of the object of slab s that holds p, or NULL.  The index uses
+ * the reciprocal: offsets are below 2^22, where floor(off * inv >> 32) is
+ * exactly floor(off / size).
+ */
+static inline void *kcache_slab_object(const struct kcache *c, const struct slab *s, const void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)s;
+
+	if (off < c->first)
+		return NULL;
+	uint64_t idx = ((uint64_t)(off - c->first) * c->inv) >> 32;
+
+	if (idx >= c->per_slab)
+		return NULL;
+	return (char *)s + c->first + idx * c->size;
+}
+
 /* The start of the object holding p, or NULL if p is not in one of c's slabs. */
 void *kcache_object_of(struct kcache *c, const void *p);
 /* Empties cc's magazines and the depot into the slabs; frees empty slabs. */

@@ -18,11 +18,11 @@
 #include <osprey/mm.h>
 #include <osprey/percpu.h>
 
+#include "classes.h"
 #include "internal.h"
 #include "mm.h"
 
-static const uint32_t class_size[MM_NR_CLASSES] = { 16,	 32,  48,  64,	96,   128,  192,
-						    256, 384, 512, 768, 1024, 1536, 2048 };
+static_assert(HEAP_CLASSES == MM_NR_CLASSES && HEAP_MAX_SMALL == MAX_SMALL, "one set of classes");
 
 extern struct zone mm_zone;
 static struct kcache classes[MM_NR_CLASSES];
@@ -73,12 +73,8 @@ static struct shrinker heap_shrinker = { "heap", heap_shrink, NULL };
 void heap_init(void)
 {
 	for (int i = 0; i < MM_NR_CLASSES; i++)
-		kcache_init(&classes[i], "heap", class_size[i], &mm_zone, heap_pages);
-	for (unsigned n = 0, c = 0; n <= MAX_SMALL / 16; n++) {
-		while (class_size[c] < n * 16)
-			c++;
-		class_of16[n] = (uint8_t)c;
-	}
+		kcache_init(&classes[i], "heap", heap_class_size[i], &mm_zone, heap_pages);
+	heap_class_table(class_of16);
 	mm_register_shrinker(&heap_shrinker);
 }
 
@@ -111,7 +107,9 @@ void *heap_alloc(size_t n)
 		struct page *pg = addr_page(&mm_zone, p);
 
 		/* Every page points at the head, so an interior pointer finds its block. */
-		for (uint64_t i = 0; i < (1ull << order); i++) {
+		pg->flags |= PG_LARGE;
+		pg->prev = pg;
+		for (uint64_t i = 1; i < (1ull << order); i++) {
 			pg[i].flags |= PG_LARGE;
 			pg[i].prev = pg;
 		}
@@ -160,7 +158,38 @@ bool heap_owns(const void *p, void **start, size_t *size)
 	return heap_lookup(p, start, size, &cls) == 0;
 }
 
+static void heap_free_slow(void *p);
+
 void heap_free(void *p)
+{
+	struct page *pg = addr_page(&mm_zone, p);
+
+	/* The common case inline: an object's own pointer in one of our slabs. */
+	if (likely(pg && (pg->flags & PG_SLAB) && pg->slab)) {
+		struct kcache *c = pg->slab->cache;
+		void *start = kcache_slab_object(c, pg->slab, p);
+
+		if (likely(c >= classes && c < classes + MM_NR_CLASSES && start)) {
+			preempt_disable();
+			kcache_free(c, &heap_cpu[cpu_id()][c - classes], start);
+			preempt_enable();
+			return;
+		}
+	}
+	/* A one-page block, freed by its own pointer. */
+	if (pg && (pg->flags & (PG_LARGE | PG_ALLOC)) == (PG_LARGE | PG_ALLOC) && !pg->order &&
+	    pg->prev == pg && p == page_addr(&mm_zone, pg)) {
+		pg->flags &= (uint16_t)~PG_LARGE;
+		pg->prev = NULL;
+		large_pages--;
+		large_blocks--;
+		page_free(p, 0);
+		return;
+	}
+	heap_free_slow(p);
+}
+
+static void heap_free_slow(void *p)
 {
 	void *start;
 	size_t size;

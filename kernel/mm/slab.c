@@ -63,6 +63,7 @@ int kcache_init(struct kcache *c, const char *name, uint32_t size, struct zone *
 	c->zone = z;
 	c->src = src;
 	c->first = (sizeof(struct slab) + 15) & ~15u;
+	c->inv = (uint32_t)(((1ull << 32) + size - 1) / size);
 	for (c->order = 0; c->order <= MAX_ORDER; c->order++) {
 		uint64_t bytes = (uint64_t)MM_PAGE_SIZE << c->order;
 
@@ -175,17 +176,7 @@ void *kcache_object_of(struct kcache *c, const void *p)
 {
 	struct slab *s = slab_of(c, p);
 
-	if (!s)
-		return NULL;
-	uintptr_t off = (uintptr_t)p - (uintptr_t)s;
-
-	if (off < c->first)
-		return NULL;
-	uintptr_t idx = (off - c->first) / c->size;
-
-	if (idx >= c->per_slab)
-		return NULL;
-	return (char *)s + c->first + idx * c->size;
+	return s ? kcache_slab_object(c, s, p) : NULL;
 }
 
 /* Caller holds c->lock.  A magazine for the CPU layer, from the depot or new. */
@@ -235,7 +226,7 @@ static void mag_drain(struct kcache *c, struct magazine *m)
 		slab_put(c, m->obj[--m->n]);
 }
 
-void *kcache_alloc(struct kcache *c, struct kcache_cpu *cc)
+void *kcache_alloc_slow(struct kcache *c, struct kcache_cpu *cc)
 {
 	struct magazine *m = cc->loaded;
 
@@ -280,7 +271,7 @@ void *kcache_alloc(struct kcache *c, struct kcache_cpu *cc)
 	return obj;
 }
 
-void kcache_free(struct kcache *c, struct kcache_cpu *cc, void *obj)
+void kcache_free_slow(struct kcache *c, struct kcache_cpu *cc, void *obj)
 {
 	struct magazine *m = cc->loaded;
 

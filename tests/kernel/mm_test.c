@@ -24,9 +24,12 @@ TEST(page, every_order_is_aligned_and_usable)
 	uint64_t before = free_now();
 
 	for (unsigned order = 0; order <= 10; order++) {
+		/* Orders larger than a quarter of memory may not exist (a 4 MiB guest). */
+		bool must = (2ull << order) * 2 <= before;
 		uint8_t *p = page_alloc(order, MM_ZERO);
 
-		EXPECT_TRUE(t, p != NULL);
+		if (must)
+			EXPECT_TRUE(t, p != NULL);
 		if (!p)
 			continue;
 		EXPECT_EQ(t, virt_to_phys(p) % (PAGE_SIZE << order), 0);
@@ -34,7 +37,8 @@ TEST(page, every_order_is_aligned_and_usable)
 		memset(p, 0xa5, PAGE_SIZE << order);
 		page_free(p, order);
 	}
-	EXPECT_EQ(t, free_now(), before);
+	/* Nothing went missing (shrinkers may have freed cached pages on the way). */
+	EXPECT_GE(t, free_now(), before);
 	EXPECT_TRUE(t, page_alloc(11, 0) == NULL);
 }
 

@@ -6,9 +6,11 @@
  *   2. CPUID 0x15 (crystal ratio; crystal from ECX or leaf 0x16), or the
  *      hypervisor timing leaf 0x40000010 (TSC kHz in EAX).
  *   3. The PIT, a 1193182 Hz counter that QEMU drives from the host clock.
- *      time_early_init() starts it at boot; time_init() reads it after the
- *      rest of early boot has run, waiting only if less than MIN_PIT_NS has
- *      passed, so the measurement window costs the boot little.
+ *      time_early_init() starts it and takes a first (PIT, TSC) sample;
+ *      time_init() takes the second after the rest of early boot has run,
+ *      waiting only if fewer than MIN_PIT_TICKS have passed, so the window
+ *      costs the boot little.  Each sample keeps the tightest of four
+ *      bracketed reads, so a host preempting the vCPU cannot skew it.
  * The clock reads rdtsc and scales with a 32.32 fixed-point multiplier.
  */
 #include <osprey/arch/cpu.h>
@@ -41,7 +43,14 @@ struct pvclock {
 static uint64_t hz;
 static uint64_t mult; /* ns = ticks * mult >> 32 */
 static enum clock_source source;
-static uint64_t pit_tsc0;
+
+/* A PIT reading and the TSC at the moment of its latch. */
+struct pit_sample {
+	uint64_t tsc;
+	uint32_t ticks;
+};
+
+static struct pit_sample pit_first;
 
 void pit_start(void)
 {
@@ -61,10 +70,41 @@ uint32_t pit_elapsed(void)
 	return 0xffff - (lo | hi << 8);
 }
 
+/*
+ * Brackets the latch with two TSC reads and keeps the tightest of a few
+ * tries: if the host deschedules the vCPU in the middle of one, its bracket
+ * is wide and another wins.  The latch is taken to be in the middle.
+ */
+static struct pit_sample pit_sample(void)
+{
+	struct pit_sample best = { 0, 0 };
+	uint64_t width = ~0ull;
+
+	for (int i = 0; i < 4; i++) {
+		uint64_t t0 = rdtsc();
+		uint32_t ticks = pit_elapsed();
+		uint64_t t1 = rdtsc();
+
+		if (t1 - t0 < width) {
+			width = t1 - t0;
+			best.tsc = t0 + width / 2;
+			best.ticks = ticks;
+		}
+	}
+	return best;
+}
+
 void time_early_init(void)
 {
 	pit_start();
-	pit_tsc0 = rdtsc();
+	/* The count loads on the PIT's next clock edge: wait until it runs. */
+	for (int i = 0; i < 1000; i++) {
+		uint32_t e = pit_elapsed();
+
+		if (e > 0 && e < 0x8000)
+			break;
+	}
+	pit_first = pit_sample();
 }
 
 static uint64_t from_kvmclock(void)
@@ -118,18 +158,14 @@ static uint64_t from_cpuid(void)
 
 static uint64_t from_pit(void)
 {
-	uint32_t ticks;
-	uint64_t t0, t1;
+	while (pit_elapsed() < pit_first.ticks + MIN_PIT_TICKS)
+		cpu_relax();
+	struct pit_sample last = pit_sample();
+	uint32_t ticks = last.ticks - pit_first.ticks;
 
-	do {
-		t0 = rdtsc();
-		ticks = pit_elapsed();
-		t1 = rdtsc();
-	} while (ticks < MIN_PIT_TICKS);
-	/* The latch happened between t0 and t1: take the middle. */
-	uint64_t tsc = t0 + (t1 - t0) / 2 - pit_tsc0;
-
-	return tsc * PIT_HZ / ticks;
+	if (!ticks || last.ticks < pit_first.ticks)
+		return 0;
+	return (last.tsc - pit_first.tsc) * PIT_HZ / ticks;
 }
 
 void time_init(void)

@@ -1,0 +1,68 @@
+/*
+ * ratio: puts two sets of "ALLOC name ns" lines side by side.
+ *
+ *   ratio LABEL OURS_NAME OURS_FILE BASE_NAME BASE_FILE
+ *
+ * Prints a table and one "BENCH LABEL.name ours=X base=Y ratio=Z" line per
+ * figure (ratio = ours / base: below 1 means we are faster).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#define MAX 32
+
+struct fig {
+	char name[32];
+	double ns;
+};
+
+static int load(const char *path, struct fig *f)
+{
+	FILE *fp = fopen(path, "r");
+	char line[256];
+	int n = 0;
+
+	if (!fp) {
+		perror(path);
+		return -1;
+	}
+	while (n < MAX && fgets(line, sizeof(line), fp)) {
+		const char *p = strstr(line, "ALLOC ");
+
+		if (p && sscanf(p, "ALLOC %31s %lf", f[n].name, &f[n].ns) == 2)
+			n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	struct fig ours[MAX], base[MAX];
+	int no, nb, shown = 0;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: ratio LABEL OURS_NAME OURS_FILE BASE_NAME BASE_FILE\n");
+		return 2;
+	}
+	no = load(argv[3], ours);
+	nb = load(argv[5], base);
+	if (no <= 0 || nb <= 0) {
+		fprintf(stderr, "ratio: no ALLOC lines in %s\n", no <= 0 ? argv[3] : argv[5]);
+		return 1;
+	}
+	printf("%-10s %12s %12s %8s   (ns per malloc+free pair, best of 5)\n", argv[1], argv[2],
+	       argv[4], "ratio");
+	for (int i = 0; i < no; i++) {
+		for (int j = 0; j < nb; j++) {
+			if (strcmp(ours[i].name, base[j].name))
+				continue;
+			printf("%-10s %12.2f %12.2f %8.2f\n", ours[i].name, ours[i].ns, base[j].ns,
+			       ours[i].ns / base[j].ns);
+			printf("BENCH %s.%s %s=%.2f %s=%.2f ratio=%.2f\n", argv[1], ours[i].name,
+			       argv[2], ours[i].ns, argv[4], base[j].ns, ours[i].ns / base[j].ns);
+			shown++;
+		}
+	}
+	return shown ? 0 : 1;
+}

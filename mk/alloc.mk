@@ -1,0 +1,37 @@
+# bench/alloc: malloc+free pairs per size and a mixed pattern (bench/alloc/
+# pattern.h), each comparison native against native or emulated against
+# emulated, in one run:
+#   host   the kernel's allocator core built for the host  vs  glibc malloc
+#   guest  kmalloc in Osprey (--bench=alloc)                vs  glibc malloc in
+#          a static program on the Linux guest, same QEMU flags
+# docs/benchmarks.md has the details.
+
+ALLOC_HOST := $(BB)/alloc-host
+ALLOC_RATIO := $(BB)/alloc-ratio
+
+$(ALLOC_HOST): bench/alloc/host.c bench/alloc/pattern.h kernel/mm/slab.c kernel/mm/buddy.c \
+		kernel/mm/internal.h kernel/mm/classes.h
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ bench/alloc/host.c kernel/mm/slab.c kernel/mm/buddy.c
+
+$(ALLOC_RATIO): bench/alloc/ratio.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+
+# The Linux guest's program uses glibc, like the host baseline (musl's
+# malloc would be a weaker baseline).
+$(LG)/bin/alloc: bench/alloc/linux.c bench/alloc/pattern.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) -static -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
+$(eval $(call linux-guest-initramfs,alloc,$(LG)/bin/alloc))
+
+.PHONY: bench-alloc
+BENCH_STEPS += bench-alloc
+bench-alloc: $(ALLOC_HOST) $(ALLOC_RATIO) $(LINUX_VMLINUX) $(LG)/alloc.cpio $(KERNEL) $(OSPREY)
+	$(Q)$(ALLOC_HOST) ours > $(BB)/alloc-host-ours.txt
+	$(Q)$(ALLOC_HOST) glibc > $(BB)/alloc-host-glibc.txt
+	$(Q)$(ALLOC_RATIO) host ours $(BB)/alloc-host-ours.txt glibc $(BB)/alloc-host-glibc.txt
+	$(Q)$(OSPREY) run -m $(BENCH_MEM) --timeout 600 --kernel $(KERNEL) -e '--bench=alloc' \
+		> $(BB)/alloc-osprey.txt
+	$(Q)timeout 600 $(call linux-guest-cmd,alloc) > $(BB)/alloc-linux.txt
+	$(Q)$(ALLOC_RATIO) guest osprey $(BB)/alloc-osprey.txt linux $(BB)/alloc-linux.txt
