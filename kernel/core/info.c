@@ -58,8 +58,14 @@ void info_show(void)
 		kprintf("  %016llx-%016llx %s\n", (unsigned long long)r->base,
 			(unsigned long long)(r->base + r->size - 1), mem_type_name(r->type));
 	}
-	kprintf("memory: %llu KiB RAM, %llu KiB used by boot page tables\n",
+	struct mm_stats st;
+
+	mm_stats_get(&st);
+	kprintf("memory: %llu KiB RAM, %llu KiB for the allocator (%llu KiB added as needed), "
+		"%llu KiB taken at boot\n",
 		(unsigned long long)(bootmem_ram_total() / 1024),
+		(unsigned long long)(st.total_pages + st.deferred_pages) * 4,
+		(unsigned long long)st.deferred_pages * 4,
 		(unsigned long long)(bootmem_ram_used() / 1024));
 	show_cpu();
 	bootchart_print();
