@@ -171,6 +171,7 @@ TEST(pressure, fill_fail_free_recover)
 		mm_register_shrinker(&test_shrinker);
 		registered = true;
 	}
+	mm_reclaim(); /* start from empty caches, so that the books balance exactly */
 	for (nheld = 0; nheld < 64; nheld++)
 		held[nheld] = page_alloc(0, 0);
 	mm_stats_get(&before);
@@ -203,7 +204,9 @@ TEST(pressure, fill_fail_free_recover)
 		list = next;
 	}
 	/* Recovered: the same memory is free again, and allocation works. */
+	mm_reclaim();
 	mm_stats_get(&after);
+	EXPECT_EQ(t, nheld, 0);
 	EXPECT_EQ(t, after.free_pages + after.cpu_cached_pages + after.deferred_pages,
 		  before.free_pages + before.cpu_cached_pages + before.deferred_pages + 64);
 	EXPECT_EQ(t, after.deferred_pages, 0); /* filling memory added all of it */
