@@ -33,5 +33,11 @@ bench-alloc: $(ALLOC_HOST) $(ALLOC_RATIO) $(LINUX_VMLINUX) $(LG)/alloc.cpio $(KE
 	$(Q)$(ALLOC_RATIO) host ours $(BB)/alloc-host-ours.txt glibc $(BB)/alloc-host-glibc.txt
 	$(Q)$(OSPREY) run -m $(BENCH_MEM) --timeout 600 --kernel $(KERNEL) -e '--bench=alloc' \
 		> $(BB)/alloc-osprey.txt
-	$(Q)timeout 600 $(call linux-guest-cmd,alloc) > $(BB)/alloc-linux.txt
+	@# The Linux guest now and then hangs at boot under TCG (docs/benchmarks.md): a
+	@# bounded wait and up to three tries.
+	$(Q)for try in 1 2 3; do \
+		timeout 120 $(call linux-guest-cmd,alloc) > $(BB)/alloc-linux.txt; \
+		grep -q '^ALLOC mixed' $(BB)/alloc-linux.txt && break; \
+		echo "bench-alloc: the Linux guest did not finish (try $$try)"; \
+	done
 	$(Q)$(ALLOC_RATIO) guest osprey $(BB)/alloc-osprey.txt linux $(BB)/alloc-linux.txt
