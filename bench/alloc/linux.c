@@ -27,7 +27,7 @@ static uint64_t now_ns(void)
 
 int main(void)
 {
-	libc_run_all(200000, 4096);
+	libc_run_all(100000, 4096);
 	fflush(stdout);
 	if (getpid() == 1) {
 		sync();

@@ -21,7 +21,7 @@
 #define PATTERN_FN(name) PATTERN_CAT(PATTERN_PREFIX, name)
 
 #ifndef PATTERN_ROUNDS
-#define PATTERN_ROUNDS 5
+#define PATTERN_ROUNDS 15
 #endif
 
 /* Keeps the compiler from pairing an allocation with its free and dropping both. */

@@ -20,6 +20,6 @@ int mm_bench(const char *name)
 {
 	if (strcmp(name, "alloc") != 0)
 		return -ENOENT;
-	kernel_run_all(200000, 4096);
+	kernel_run_all(100000, 4096);
 	return 0;
 }

@@ -32,8 +32,9 @@ struct page {
 	struct page *next, *prev; /* [z] buddy free list */
 	struct slab *slab;	  /* slab pages: their slab (any page of it) */
 	uint16_t flags;
-	uint8_t order; /* free or allocated head: the block's order */
-	uint8_t pad[5];
+	uint8_t order;	  /* free or allocated head: the block's order */
+	uint8_t cache_id; /* slab pages: their cache's id (kcache.id), 0 if none */
+	uint8_t pad[4];
 };
 
 _Static_assert(sizeof(struct page) == 32, "struct page stays 32 bytes");
@@ -127,6 +128,7 @@ struct kcache {
 	uint32_t first;		     /* [i] offset of the first object */
 	uint32_t inv;		     /* [i] ceil(2^32 / size): offset / size without a divide */
 	uint8_t order;		     /* [i] slab order */
+	uint8_t id;		     /* [i] copied into its slab pages' cache_id (0: none) */
 	struct zone *zone;	     /* [i] for address -> slab */
 	struct page_source src;	     /* [i] */
 	struct spinlock lock;	     /* the depot */

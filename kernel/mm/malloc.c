@@ -72,8 +72,10 @@ static struct shrinker heap_shrinker = { "heap", heap_shrink, NULL };
 
 void heap_init(void)
 {
-	for (int i = 0; i < MM_NR_CLASSES; i++)
+	for (int i = 0; i < MM_NR_CLASSES; i++) {
 		kcache_init(&classes[i], "heap", heap_class_size[i], &mm_zone, heap_pages);
+		classes[i].id = (uint8_t)(i + 1);
+	}
 	heap_class_table(class_of16);
 	mm_register_shrinker(&heap_shrinker);
 }
@@ -164,14 +166,17 @@ void heap_free(void *p)
 {
 	struct page *pg = addr_page(&mm_zone, p);
 
-	/* The common case inline: an object's own pointer in one of our slabs. */
-	if (likely(pg && (pg->flags & PG_SLAB) && pg->slab)) {
-		struct kcache *c = pg->slab->cache;
-		void *start = kcache_slab_object(c, pg->slab, p);
+	/*
+	 * The common case inline: a pointer into a heap slab.  The page says
+	 * which class, so the slab's header (often another page) is not read.
+	 */
+	if (likely(pg && pg->cache_id && pg->cache_id <= MM_NR_CLASSES)) {
+		unsigned cls = pg->cache_id - 1u;
+		void *start = kcache_slab_object(&classes[cls], pg->slab, p);
 
-		if (likely(c >= classes && c < classes + MM_NR_CLASSES && start)) {
+		if (likely(start)) {
 			preempt_disable();
-			kcache_free(c, &heap_cpu[cpu_id()][c - classes], start);
+			kcache_free(&classes[cls], &heap_cpu[cpu_id()][cls], start);
 			preempt_enable();
 			return;
 		}

@@ -92,6 +92,7 @@ static struct slab *slab_new(struct kcache *c)
 	for (uint32_t i = 0; i < (1u << c->order); i++) {
 		p[i].flags |= PG_SLAB;
 		p[i].slab = s;
+		p[i].cache_id = c->id;
 	}
 	s->cache = c;
 	s->inuse = 0;
@@ -117,6 +118,7 @@ static void slab_release(struct kcache *c, struct slab *s)
 	for (uint32_t i = 0; i < (1u << c->order); i++) {
 		p[i].flags &= (uint16_t)~PG_SLAB;
 		p[i].slab = NULL;
+		p[i].cache_id = 0;
 	}
 	c->nr_slabs--;
 	c->slab_free_objs -= c->per_slab;
