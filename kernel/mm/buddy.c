@@ -13,26 +13,6 @@
  */
 #include "internal.h"
 
-static void list_init(struct page *head)
-{
-	head->next = head->prev = head;
-}
-
-static void list_add(struct page *head, struct page *p)
-{
-	p->next = head->next;
-	p->prev = head;
-	head->next->prev = p;
-	head->next = p;
-}
-
-static void list_del(struct page *p)
-{
-	p->prev->next = p->next;
-	p->next->prev = p->prev;
-	p->next = p->prev = NULL;
-}
-
 void buddy_init(struct zone *z, struct page *map, uintptr_t vbase, uint64_t base_pfn,
 		uint64_t end_pfn)
 {
@@ -58,7 +38,7 @@ static void push_free(struct zone *z, struct page *p, unsigned order)
 {
 	p->flags = PG_FREE;
 	p->order = (uint8_t)order;
-	list_add(&z->free[order], p);
+	list_add(&z->free[order], &p->link);
 	z->nr_free[order]++;
 	z->free_pages += 1ull << order;
 }
@@ -76,7 +56,7 @@ void buddy_free_locked(struct zone *z, struct page *p, unsigned order)
 
 		if (!(b->flags & PG_FREE) || b->order != order)
 			break;
-		list_del(b);
+		list_del(&b->link);
 		b->flags = 0;
 		z->nr_free[order]--;
 		z->free_pages -= 1ull << order;
@@ -119,13 +99,13 @@ struct page *buddy_alloc_locked(struct zone *z, unsigned order)
 {
 	unsigned o = order;
 
-	while (o <= MAX_ORDER && z->free[o].next == &z->free[o])
+	while (o <= MAX_ORDER && list_empty(&z->free[o]))
 		o++;
 	if (o > MAX_ORDER)
 		return NULL;
-	struct page *p = z->free[o].next;
+	struct page *p = list_entry(z->free[o].next, struct page, link);
 
-	list_del(p);
+	list_del(&p->link);
 	z->nr_free[o]--;
 	z->free_pages -= 1ull << o;
 	/* Split: hand the upper halves back until the block is the right size. */

@@ -41,7 +41,7 @@ struct dbg_hdr {
 	uint32_t ignore; /* not a leak: a long-lived kernel object */
 	size_t size;
 	void *base;
-	struct dbg_hdr *next, *prev;
+	struct list link; /* the live list or the quarantine */
 	uintptr_t alloc_bt[BT];
 	uintptr_t free_bt[BT];
 	uint64_t pad;
@@ -50,25 +50,11 @@ struct dbg_hdr {
 _Static_assert(sizeof(struct dbg_hdr) % 16 == 0, "header keeps 16-byte alignment");
 
 static struct spinlock dbg_lock = SPINLOCK_INIT("mm-debug");
-static struct dbg_hdr live = { 0, 0, 0, 0, &live, &live, { 0 }, { 0 }, 0 };
-static struct dbg_hdr quarantine = { 0, 0, 0, 0, &quarantine, &quarantine, { 0 }, { 0 }, 0 };
+static struct list live = LIST_HEAD_INIT(live);
+static struct list quarantine = LIST_HEAD_INIT(quarantine);
 static unsigned quarantined;
 static uint64_t nr_live;
 static struct mm_debug_counts counts;
-
-static void list_add_tail(struct dbg_hdr *head, struct dbg_hdr *h)
-{
-	h->prev = head->prev;
-	h->next = head;
-	head->prev->next = h;
-	head->prev = h;
-}
-
-static void list_del(struct dbg_hdr *h)
-{
-	h->prev->next = h->next;
-	h->next->prev = h->prev;
-}
 
 static void capture(uintptr_t *bt)
 {
@@ -126,7 +112,7 @@ void *debug_alloc(size_t n, size_t align)
 	memset(user + n, RZ_BYTE, RZ);
 	preempt_disable();
 	raw_spin_lock(&dbg_lock);
-	list_add_tail(&live, h);
+	list_add_tail(&live, &h->link);
 	nr_live++;
 	raw_spin_unlock(&dbg_lock);
 	preempt_enable();
@@ -175,7 +161,7 @@ static void release(struct dbg_hdr *h)
 		show_bt("allocated at", h->alloc_bt);
 		show_bt("freed at", h->free_bt);
 	}
-	list_del(h);
+	list_del(&h->link);
 	quarantined--;
 	h->magic = 0;
 	heap_free(h->base);
@@ -207,14 +193,14 @@ void debug_free(void *p)
 		goto out_unlock;
 	}
 	check_redzones(h);
-	list_del(&*h);
+	list_del(&h->link);
 	nr_live--;
 	h->magic = MAGIC_FREED;
 	memcpy(h->free_bt, here, sizeof(here));
 	memset(user_of(h), POISON, h->size);
-	list_add_tail(&quarantine, h);
+	list_add_tail(&quarantine, &h->link);
 	if (++quarantined > QUARANTINE_MAX)
-		release(quarantine.next);
+		release(list_entry(quarantine.next, struct dbg_hdr, link));
 out_unlock:
 	raw_spin_unlock(&dbg_lock);
 	preempt_enable();
@@ -232,7 +218,7 @@ void mm_debug_flush_quarantine(void)
 	preempt_disable();
 	raw_spin_lock(&dbg_lock);
 	while (quarantined)
-		release(quarantine.next);
+		release(list_entry(quarantine.next, struct dbg_hdr, link));
 	raw_spin_unlock(&dbg_lock);
 	preempt_enable();
 }
@@ -251,7 +237,9 @@ uint64_t mm_debug_leak_report(bool print)
 
 	preempt_disable();
 	raw_spin_lock(&dbg_lock);
-	for (struct dbg_hdr *h = live.next; h != &live; h = h->next) {
+	for (struct list *l = live.next; l != &live; l = l->next) {
+		struct dbg_hdr *h = list_entry(l, struct dbg_hdr, link);
+
 		check_redzones(h);
 		if (h->ignore)
 			continue;

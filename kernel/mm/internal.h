@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <osprey/list.h>
 #include <osprey/spinlock.h>
 
 #define MM_PAGE_SIZE 4096u
@@ -29,8 +30,11 @@
 struct slab;
 
 struct page {
-	struct page *next, *prev; /* [z] buddy free list */
-	struct slab *slab;	  /* slab pages: their slab (any page of it) */
+	struct list link; /* [z] buddy free list */
+	union {
+		struct slab *slab; /* slab pages: their slab (any page of it) */
+		struct page *head; /* pages of a large kmalloc block: its first page */
+	};
 	uint16_t flags;
 	uint8_t order;	  /* free or allocated head: the block's order */
 	uint8_t cache_id; /* slab pages: their cache's id (kcache.id), 0 if none */
@@ -45,7 +49,7 @@ struct zone {
 	uintptr_t vbase;		 /* [i] virtual address of frame 0 */
 	uint64_t base_pfn;		 /* [i] */
 	uint64_t end_pfn;		 /* [i] */
-	struct page free[MAX_ORDER + 1]; /* [z] list heads (sentinels) */
+	struct list free[MAX_ORDER + 1]; /* [z] free blocks' head pages, per order */
 	uint64_t nr_free[MAX_ORDER + 1]; /* [z] blocks per order */
 	uint64_t free_pages;		 /* [z] */
 	uint64_t managed_pages;		 /* [i] pages ever given to the zone */
@@ -107,10 +111,10 @@ struct kcache_cpu {
 };
 
 struct slab {
-	struct slab *next, *prev; /* [d] partial / full list */
-	struct kcache *cache;	  /* [i] */
-	void *free;		  /* [d] free objects, linked through their first word */
-	uint32_t inuse;		  /* [d] */
+	struct list link;     /* [d] partial / full list */
+	struct kcache *cache; /* [i] */
+	void *free;	      /* [d] free objects, linked through their first word */
+	uint32_t inuse;	      /* [d] */
 	uint32_t pad;
 };
 
@@ -132,8 +136,8 @@ struct kcache {
 	struct zone *zone;	     /* [i] for address -> slab */
 	struct page_source src;	     /* [i] */
 	struct spinlock lock;	     /* the depot */
-	struct slab partial;	     /* [d] sentinel: slabs with free objects */
-	struct slab full;	     /* [d] sentinel: slabs with none */
+	struct list partial;	     /* [d] slabs with free objects */
+	struct list full;	     /* [d] slabs with none */
 	struct magazine *full_mags;  /* [d] */
 	struct magazine *empty_mags; /* [d] */
 	uint64_t nr_slabs;	     /* [d] */

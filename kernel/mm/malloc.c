@@ -109,11 +109,9 @@ void *heap_alloc(size_t n)
 		struct page *pg = addr_page(&mm_zone, p);
 
 		/* Every page points at the head, so an interior pointer finds its block. */
-		pg->flags |= PG_LARGE;
-		pg->prev = pg;
-		for (uint64_t i = 1; i < (1ull << order); i++) {
+		for (uint64_t i = 0; i < (1ull << order); i++) {
 			pg[i].flags |= PG_LARGE;
-			pg[i].prev = pg;
+			pg[i].head = pg;
 		}
 		large_pages += 1ull << order;
 		large_blocks++;
@@ -141,7 +139,7 @@ static int heap_lookup(const void *p, void **start, size_t *size, unsigned *cls)
 		return 0;
 	}
 	if (pg->flags & PG_LARGE) {
-		struct page *head = pg->prev;
+		struct page *head = pg->head;
 
 		if (!head || !(head->flags & PG_ALLOC) || !(head->flags & PG_LARGE))
 			return -EINVAL;
@@ -183,9 +181,9 @@ void heap_free(void *p)
 	}
 	/* A one-page block, freed by its own pointer. */
 	if (pg && (pg->flags & (PG_LARGE | PG_ALLOC)) == (PG_LARGE | PG_ALLOC) && !pg->order &&
-	    pg->prev == pg && p == page_addr(&mm_zone, pg)) {
+	    pg->head == pg && p == page_addr(&mm_zone, pg)) {
 		pg->flags &= (uint16_t)~PG_LARGE;
-		pg->prev = NULL;
+		pg->head = NULL;
 		large_pages--;
 		large_blocks--;
 		page_free(p, 0);
@@ -219,7 +217,7 @@ static void heap_free_slow(void *p)
 		}
 		for (uint64_t i = 0; i < (1ull << order); i++) {
 			pg[i].flags &= (uint16_t)~PG_LARGE;
-			pg[i].prev = NULL;
+			pg[i].head = NULL;
 		}
 		large_pages -= 1ull << order;
 		large_blocks--;

@@ -32,25 +32,6 @@
  */
 #define DEPOT_MAX_FULL 16
 
-static void slab_list_init(struct slab *head)
-{
-	head->next = head->prev = head;
-}
-
-static void slab_list_add(struct slab *head, struct slab *s)
-{
-	s->next = head->next;
-	s->prev = head;
-	head->next->prev = s;
-	head->next = s;
-}
-
-static void slab_list_del(struct slab *s)
-{
-	s->prev->next = s->next;
-	s->next->prev = s->prev;
-}
-
 int kcache_init(struct kcache *c, const char *name, uint32_t size, struct zone *z,
 		struct page_source src)
 {
@@ -74,8 +55,8 @@ int kcache_init(struct kcache *c, const char *name, uint32_t size, struct zone *
 	if (c->order > MAX_ORDER)
 		return -22;
 	spin_init(&c->lock, name);
-	slab_list_init(&c->partial);
-	slab_list_init(&c->full);
+	list_init(&c->partial);
+	list_init(&c->full);
 	return 0;
 }
 
@@ -103,7 +84,7 @@ static struct slab *slab_new(struct kcache *c)
 		*obj = s->free;
 		s->free = obj;
 	}
-	slab_list_add(&c->partial, s);
+	list_add(&c->partial, &s->link);
 	c->nr_slabs++;
 	c->slab_free_objs += c->per_slab;
 	return s;
@@ -114,7 +95,7 @@ static void slab_release(struct kcache *c, struct slab *s)
 {
 	struct page *p = addr_page(c->zone, s);
 
-	slab_list_del(s);
+	list_del(&s->link);
 	for (uint32_t i = 0; i < (1u << c->order); i++) {
 		p[i].flags &= (uint16_t)~PG_SLAB;
 		p[i].slab = NULL;
@@ -128,12 +109,14 @@ static void slab_release(struct kcache *c, struct slab *s)
 /* Caller holds c->lock. */
 static void *slab_get(struct kcache *c)
 {
-	struct slab *s = c->partial.next;
+	struct slab *s;
 
-	if (s == &c->partial) {
+	if (list_empty(&c->partial)) {
 		s = slab_new(c);
 		if (!s)
 			return NULL;
+	} else {
+		s = list_entry(c->partial.next, struct slab, link);
 	}
 	void **obj = s->free;
 
@@ -141,8 +124,8 @@ static void *slab_get(struct kcache *c)
 	s->inuse++;
 	c->slab_free_objs--;
 	if (!s->free) {
-		slab_list_del(s);
-		slab_list_add(&c->full, s);
+		list_del(&s->link);
+		list_add(&c->full, &s->link);
 	}
 	return obj;
 }
@@ -162,8 +145,8 @@ static void slab_put(struct kcache *c, void *obj)
 	struct slab *s = slab_of(c, obj);
 
 	if (!s->free) {
-		slab_list_del(s);
-		slab_list_add(&c->partial, s);
+		list_del(&s->link);
+		list_add(&c->partial, &s->link);
 	}
 	*(void **)obj = s->free;
 	s->free = obj;
@@ -344,8 +327,10 @@ uint64_t kcache_shrink(struct kcache *c, struct kcache_cpu *cc)
 		mag_put_empty(c, m);
 	}
 	/* Now release every empty slab, the spare one too. */
-	for (struct slab *s = c->partial.next, *next; s != &c->partial; s = next) {
-		next = s->next;
+	for (struct list *l = c->partial.next, *next; l != &c->partial; l = next) {
+		struct slab *s = list_entry(l, struct slab, link);
+
+		next = l->next;
 		if (!s->inuse)
 			slab_release(c, s);
 	}
