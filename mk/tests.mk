@@ -59,7 +59,7 @@ check-system: $(KERNEL) $(OSPREY) $(SYSTEM_TEST) $(LINUX64_SHIM)
 
 # Everything again with clang, into its own build directories; its kernel
 # must pass the in-kernel tests too.
-check-clang:
+check-clang: $(OSPREY)
 	$(Q)if ! command -v clang >/dev/null; then \
 		echo "SKIP clang build: clang is not installed"; echo "RESULT: 0 passed, 0 failed"; \
 		exit 0; fi
