@@ -20,6 +20,7 @@
 #include <osprey/test.h>
 #include <osprey/time.h>
 #include <osprey/trace.h>
+#include <osprey/vfs.h>
 
 void kmain(void);
 void info_show(void);
@@ -68,6 +69,8 @@ static __noreturn void run_bench(void)
 	if (ret == -ENOENT)
 		ret = mm_bench(boot_options.bench);
 	if (ret == -ENOENT)
+		ret = vfs_bench(boot_options.bench);
+	if (ret == -ENOENT)
 		kprintf("osprey: no benchmark named %s\n", boot_options.bench);
 	power_off(ret ? 1 : 0);
 }
@@ -93,6 +96,8 @@ void kmain(void)
 	bootchart_mark("mm");
 	time_init();
 	bootchart_mark("clock");
+	vfs_init();
+	bootchart_mark("fs");
 
 	if (boot_options.bootchart)
 		bootchart_print();

@@ -11,6 +11,7 @@ const char osprey_help[] =
 	"  run     boot an Osprey kernel under QEMU, console on this terminal\n"
 	"  test    run the in-kernel tests and report one line per test\n"
 	"  trace   read a trace that 'osprey run --trace=GLOB' collected\n"
+	"  image   build a read-only root image from modules (modules/NAME/manifest)\n"
 	"\n"
 	"'osprey COMMAND --help' lists a command's options.\n"
 	"\n"
@@ -36,6 +37,8 @@ const char osprey_run_help[] =
 	"      --kernel FILE     kernel ELF; default $OSPREY_KERNEL, else " OSPREY_DEFAULT_KERNEL
 	"\n"
 	"      --initrd FILE     pass FILE as the initrd (the root file system)\n"
+	"      --image NAME      build build/images/NAME.img from modules/NAME and what it\n"
+	"                        requires (when it changed), and boot it as the root\n"
 	"      --debug           start paused with a gdb stub on localhost:1234 and print\n"
 	"                        the gdb command that attaches with symbols\n"
 	"      --timeout SEC     stop the guest after SEC seconds (exit 124); 0 = never (default)\n"
@@ -91,3 +94,17 @@ const char osprey_trace_help[] =
 	"\n"
 	"Exit status: 0 success; 1 the file is missing, truncated or not a trace\n"
 	"(one line on stderr says what and where); 2 bad usage.\n";
+
+const char osprey_image_help[] =
+	"usage: osprey image [--modules DIR] [-o FILE] MODULE...\n"
+	"       osprey image [--modules DIR] --deps MODULE...\n"
+	"\n"
+	"Build an rofs image (the root file system, for --initrd) from MODULE and\n"
+	"everything it requires, in dependency order; or, with --deps, print the\n"
+	"resolved tree and the order.  A module is a folder DIR/NAME with a file\n"
+	"'manifest' (docs/files.md gives its format).\n"
+	"\n"
+	"Options:\n"
+	"  --modules DIR   where modules are (default: modules)\n"
+	"  -o FILE         the image to write (default: the last MODULE + .img)\n"
+	"  --deps          print the dependency tree instead of building\n";

@@ -22,6 +22,8 @@ int main(int argc, char **argv)
 			fputs(osprey_test_help, stdout);
 		else if (argc > 2 && strcmp(argv[2], "trace") == 0)
 			fputs(osprey_trace_help, stdout);
+		else if (argc > 2 && strcmp(argv[2], "image") == 0)
+			fputs(osprey_image_help, stdout);
 		else
 			fputs(osprey_help, stdout);
 		return 0;
@@ -32,6 +34,8 @@ int main(int argc, char **argv)
 		return cmd_test(argc - 2, argv + 2);
 	if (strcmp(cmd, "trace") == 0)
 		return cmd_trace(argc - 2, argv + 2);
+	if (strcmp(cmd, "image") == 0)
+		return cmd_image(argc - 2, argv + 2);
 	fprintf(stderr, "osprey: unknown command '%s' (see osprey --help)\n", cmd);
 	return OSPREY_EXIT_USAGE;
 }

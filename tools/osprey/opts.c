@@ -30,6 +30,7 @@ enum opt_id {
 	OPT_CMDLINE,
 	OPT_KERNEL,
 	OPT_INITRD,
+	OPT_IMAGE,
 	OPT_DRY_RUN,
 	OPT_TIMEOUT,
 	OPT_VERBOSE,
@@ -55,6 +56,7 @@ static const struct opt_def opt_table[] = {
 	{ 'e', "cmdline", true, CMD_RUN, OPT_CMDLINE },
 	{ 0, "kernel", true, CMD_RUN | CMD_TEST, OPT_KERNEL },
 	{ 0, "initrd", true, CMD_RUN, OPT_INITRD },
+	{ 0, "image", true, CMD_RUN, OPT_IMAGE },
 	{ 0, "dry-run", false, CMD_RUN, OPT_DRY_RUN },
 	{ 0, "timeout", true, CMD_RUN | CMD_TEST, OPT_TIMEOUT },
 	{ 'v', "verbose", false, CMD_RUN | CMD_TEST, OPT_VERBOSE },
@@ -244,6 +246,11 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 			o->kernel = val;
 		else
 			o->initrd = val;
+		return 0;
+	case OPT_IMAGE:
+		if (!*val || strchr(val, '/'))
+			return fail(err, errlen, "%s '%s': a module name", name, val);
+		o->image = val;
 		return 0;
 	case OPT_DRY_RUN:
 		o->dry_run = true;

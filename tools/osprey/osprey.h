@@ -58,6 +58,7 @@ struct osprey_opts {
 	const char *cmdline; /* -e, the kernel command line (run only) */
 	const char *kernel;
 	const char *initrd;
+	const char *image;     /* run only: --image NAME, built into build/images/NAME.img */
 	unsigned int timeout;  /* seconds; 0 = none */
 	const char *glob;      /* test only; NULL = "*" */
 	const char *trace;     /* run only: --trace=GLOB for the kernel, or NULL */
@@ -178,5 +179,10 @@ extern const char osprey_help[];
 extern const char osprey_run_help[];
 extern const char osprey_test_help[];
 extern const char osprey_trace_help[];
+/* image.c: `osprey image` (image.h) */
+int cmd_image(int argc, char **argv);
+/* Builds build/images/NAME.img from modules/ when it changed; prints its error, returns 0 or 1. */
+int image_prepare(const char *name, char *path, size_t len);
+extern const char osprey_image_help[];
 
 #endif

@@ -513,7 +513,7 @@ int cmd_run(int argc, char **argv)
 	struct osprey_opts o;
 	struct qemu_spec spec;
 	struct boot_result res;
-	char err[512], qemu[PATH_MAX], *trace_line = NULL;
+	char err[512], qemu[PATH_MAX], image_path[PATH_MAX], *trace_line = NULL;
 	int ret;
 
 	opts_defaults(CMD_RUN, &o);
@@ -524,6 +524,15 @@ int cmd_run(int argc, char **argv)
 	if (o.help) {
 		fputs(osprey_run_help, stdout);
 		return 0;
+	}
+	if (o.image && o.initrd) {
+		fprintf(stderr, "osprey: --image and --initrd both name the root image\n");
+		return OSPREY_EXIT_USAGE;
+	}
+	if (o.image) {
+		if (image_prepare(o.image, image_path, sizeof(image_path)))
+			return 1;
+		o.initrd = image_path;
 	}
 	ret = host_prepare(&o, &spec, qemu, sizeof(qemu), !o.dry_run);
 	if (ret)

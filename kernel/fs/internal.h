@@ -1,0 +1,164 @@
+/*
+ * What the file systems share with the VFS core: vnodes, mounts, open files.
+ *
+ * Lock legend: [m] vfs_mount_lock (the mount table), [v] the vnode's own lock,
+ * [f] the file's lock, [a] atomic, [i] immutable after creation.  Order:
+ * vfs_mount_lock -> rename_lock -> vnode locks (two only in rename, lower
+ * address first) -> fdtable and file locks (docs/locking.md).
+ */
+#ifndef OSPREY_FS_INTERNAL_H
+#define OSPREY_FS_INTERNAL_H
+
+#include <osprey/percpu.h>
+#include <osprey/vfs.h>
+
+/* No sleeping locks yet: every file-system lock is a spinlock with preemption off. */
+static inline void vfs_spin_lock(struct spinlock *l)
+{
+	preempt_disable();
+	raw_spin_lock(l);
+}
+
+static inline void vfs_spin_unlock(struct spinlock *l)
+{
+	raw_spin_unlock(l);
+	preempt_enable();
+}
+
+struct vfs_mount;
+
+#define VFS_OFF_APPEND UINT64_MAX
+
+struct vnode_ops {
+	/* name is not "." nor ".."; *out gets a reference. */
+	int (*lookup)(struct vnode *dir, const char *name, size_t len, struct vnode **out);
+	/* The parent directory, with a reference (dir is not its file system's root). */
+	int (*parent)(struct vnode *dir, struct vnode **out);
+	/* Creates a file or directory (type in mode); -EEXIST if the name exists. */
+	int (*create)(struct vnode *dir, const char *name, size_t len, uint32_t mode,
+		      struct vnode **out);
+	int (*symlink)(struct vnode *dir, const char *name, size_t len, const char *target);
+	/* Another name in dir for vp (same file system, not a directory). */
+	int (*link)(struct vnode *dir, const char *name, size_t len, struct vnode *vp);
+	/* Removes a name; dir: it must name an empty directory, else anything else. */
+	int (*remove)(struct vnode *dir, const char *name, size_t len, bool is_dir);
+	/* Both directories in the same file system; replaces a compatible target. */
+	int (*rename)(struct vnode *odir, const char *oname, size_t olen, struct vnode *ndir,
+		      const char *nname, size_t nlen);
+	int (*readlink)(struct vnode *vp, char *buf, size_t size, size_t *len);
+	int (*read)(struct vnode *vp, void *buf, size_t n, uint64_t off, size_t *done);
+	/* off == VFS_OFF_APPEND: at the end, placed under the vnode's lock. */
+	int (*write)(struct vnode *vp, const void *buf, size_t n, uint64_t off, size_t *done);
+	int (*truncate)(struct vnode *vp, uint64_t size);
+	/* The index-th entry ("." and ".." excluded); -ENOENT past the end. */
+	int (*readdir)(struct vnode *dir, uint64_t index, char *name, size_t size, uint64_t *ino,
+		       uint8_t *type);
+	int (*fsync)(struct vnode *vp);
+	/* The last reference is gone: free what the file system attached. */
+	void (*release)(struct vnode *vp);
+};
+
+/*
+ * A file, directory, link or device as the VFS sees it.  Each file system
+ * decides how long one lives; the VFS only counts references.
+ */
+struct vnode {
+	_Atomic uint32_t ref;	     /* [a] */
+	struct spinlock lock;	     /* fields below the file system marks [v] */
+	uint32_t mode;		     /* [v] type and permission bits */
+	uint32_t nlink;		     /* [v] */
+	uint64_t ino;		     /* [i] */
+	uint64_t size;		     /* [v] */
+	int64_t mtime_ns;	     /* [v] */
+	uint64_t rdev;		     /* [i] */
+	const struct vnode_ops *ops; /* [i] */
+	struct vfs_mount *mount;     /* [i] the file system it belongs to */
+	void *priv;		     /* [i] the file system's own */
+};
+
+struct vfs_fstype {
+	const char *name;
+	/* Makes the file system; *root gets a reference that the mount keeps. */
+	int (*mount)(struct vfs_mount *m, const void *data, size_t len, struct vnode **root);
+	void (*unmount)(struct vfs_mount *m);
+	bool readonly;
+};
+
+struct vfs_mount {
+	struct vnode *root;	       /* [i] */
+	struct vnode *mountpoint;      /* [i] holds a reference; NULL for / */
+	struct vfs_mount *parent;      /* [i] */
+	const struct vfs_fstype *type; /* [i] */
+	char path[64];		       /* [i] for /proc/mounts */
+	uint64_t dev;		       /* [i] st_dev */
+	void *priv;		       /* [i] */
+	uint32_t root_refs;	       /* [i] the root's references when idle */
+	_Atomic uint32_t users;	       /* [a] open files and working directories in it */
+	struct vfs_mount *next;	       /* [m] */
+};
+
+struct file_ops {
+	int (*read)(struct file *f, void *buf, size_t n, uint64_t *off, size_t *done);
+	int (*write)(struct file *f, const void *buf, size_t n, uint64_t *off, size_t *done);
+	void (*release)(struct file *f);
+	bool seekable;
+};
+
+struct file {
+	_Atomic uint32_t ref;	     /* [a] descriptors pointing here */
+	struct spinlock lock;	     /* [f] */
+	int flags;		     /* [f] O_* status flags */
+	uint64_t off;		     /* [f] */
+	struct vnode *vp;	     /* [i] NULL for a pipe end */
+	const struct file_ops *fops; /* [i] */
+	void *priv;		     /* [i] */
+};
+
+/* vfs.c */
+/* kzalloc; boot-time objects are marked long-lived for the leak report. */
+void *vfs_zalloc(size_t n);
+/* kfree, except for boot's objects (a static arena), which live forever. */
+void vfs_free(void *p);
+extern bool vfs_booting;
+extern struct spinlock vfs_mount_lock;
+void vfs_vnode_init(struct vnode *vp, const struct vnode_ops *ops, struct vfs_mount *m,
+		    uint32_t mode, uint64_t ino);
+struct vnode *vfs_vnode_alloc(const struct vnode_ops *ops, struct vfs_mount *m, uint32_t mode,
+			      uint64_t ino);
+void vfs_vnode_get(struct vnode *vp);
+void vfs_vnode_put(struct vnode *vp);
+void vfs_vnode_lock(struct vnode *vp);
+void vfs_vnode_unlock(struct vnode *vp);
+struct vnode *vfs_root(void);
+/* The mount on top of directory vp, or NULL.  Caller holds vfs_mount_lock. */
+struct vfs_mount *vfs_mount_on(struct vnode *vp);
+void vfs_stat_fill(struct vnode *vp, struct vfs_stat *st);
+/* An open file or a working directory starts (+1) or stops (-1) using vp's file system. */
+void vfs_mount_use(struct vnode *vp, int delta);
+int64_t vfs_now_ns(void);
+extern const struct vfs_fstype ramfs_type, devfs_type, procfs_type, rofs_type;
+
+/* namei.c: *out (and *parent) carry references. */
+#define LOOKUP_FOLLOW 1 /* follow a final symlink */
+#define LOOKUP_PARENT 2 /* stop at the parent; the last name in name/len */
+
+struct lookup {
+	struct vnode *vp; /* LOOKUP_PARENT: the parent directory */
+	char name[VFS_NAME_MAX + 1];
+	size_t len;
+	bool slash; /* the path ended with '/' */
+};
+
+int vfs_lookup(struct vnode *start, const char *path, int flags, struct lookup *res);
+
+/* file.c */
+int vfs_fd_install(struct fdtable *ft, struct file *f, int flags, int *fd);
+int vfs_fd_get(struct fdtable *ft, int fd, struct file **out);
+void vfs_file_put(struct file *f);
+struct file *vfs_file_alloc(struct vnode *vp, const struct file_ops *fops, int flags);
+int vfs_start_dir(struct fdtable *ft, int dirfd, const char *path, struct vnode **out);
+
+/* pipe.c */
+int vfs_pipe_create(struct file **rd, struct file **wr);
+
+#endif

@@ -1,0 +1,380 @@
+/*
+ * The VFS core: vnodes, the mount table, and the boot-time tree.
+ *
+ * A vnode is counted: whoever holds a pointer holds a reference
+ * (vfs_vnode_get/vfs_vnode_put), and the last put hands it back to its file system
+ * (ops->release), which decides what that means: ramfs keeps a node while
+ * a directory names it, rofs and devfs make vnodes on lookup.
+ *
+ * The mount table is a list under vfs_mount_lock.  A directory with a file
+ * system on top is found in that list (vfs_mount_on); lookup crosses
+ * into the mounted root there, and ".." at a mounted root crosses back to
+ * the mount point (namei.c).  Mounting and unmounting take vfs_mount_lock
+ * alone; lookups take it alone, briefly, and never while holding a vnode
+ * lock: the order vfs_mount_lock -> vnode lock has no reverse path
+ * (docs/locking.md).
+ *
+ * Boot: vfs_init() mounts / (the initrd image if the loader passed one,
+ * else ramfs), then /dev, /proc and /tmp.  Nothing is read from the image
+ * at boot beyond its header: rofs reads lazily.
+ *
+ * Called by: kmain (vfs_init), the system-call layer (vfs_* in file.c and
+ * ops.c), the file systems (vnode_*).
+ */
+#include <string.h>
+
+#include <osprey/boot.h>
+#include <osprey/format.h>
+#include <osprey/log.h>
+#include <osprey/mm.h>
+#include <osprey/time.h>
+#include <osprey/trace.h>
+
+#include "internal.h"
+
+TRACEPOINT(vfs_mount, "fstype=%s dev=%lu", const char *, uint64_t);
+
+struct spinlock vfs_mount_lock = SPINLOCK_INIT("mount_lock");
+static struct vfs_mount *mounts;	       /* [m] in mount order */
+static struct vfs_mount *root_mount;	       /* [m] */
+static _Atomic uint64_t next_dev = 1;	       /* [a] */
+static struct fdtable *_Atomic kernel_fdtable; /* [a] made on first use */
+bool vfs_booting;
+
+static const struct vfs_fstype *const fstypes[] = { &ramfs_type, &devfs_type, &procfs_type,
+						    &rofs_type };
+
+/*
+ * Boot's objects (the mounts of /, /dev, /proc and /tmp, their roots and
+ * directories) come from a static arena: boot then makes no heap
+ * allocation at all, because the heap's first use (slabs, magazines, pages)
+ * costs milliseconds under TCG, and the application would pay it first
+ * anyway.  vfs_free() passes over arena objects.
+ */
+static _Alignas(16) uint8_t boot_arena[2048];
+static size_t boot_used; /* [i] after vfs_init */
+
+void *vfs_zalloc(size_t n)
+{
+	void *p;
+
+	if (vfs_booting && boot_used + ALIGN_UP(n, 16) <= sizeof(boot_arena)) {
+		p = boot_arena + boot_used;
+		boot_used += ALIGN_UP(n, 16);
+		return p;
+	}
+	p = kzalloc(n);
+	/* What boot mounts lives as long as the kernel: not a leak. */
+	if (p && vfs_booting)
+		mm_debug_ignore(p);
+	return p;
+}
+
+void vfs_free(void *p)
+{
+	if ((uint8_t *)p >= boot_arena && (uint8_t *)p < boot_arena + sizeof(boot_arena))
+		return;
+	kfree(p);
+}
+
+void vfs_vnode_init(struct vnode *vp, const struct vnode_ops *ops, struct vfs_mount *m,
+		    uint32_t mode, uint64_t ino)
+{
+	atomic_init(&vp->ref, 1);
+	spin_init(&vp->lock, "vnode");
+	vp->ops = ops;
+	vp->mount = m;
+	vp->mode = mode;
+	vp->ino = ino;
+	vp->nlink = 1;
+	vp->mtime_ns = vfs_now_ns();
+}
+
+struct vnode *vfs_vnode_alloc(const struct vnode_ops *ops, struct vfs_mount *m, uint32_t mode,
+			      uint64_t ino)
+{
+	struct vnode *vp = vfs_zalloc(sizeof(*vp));
+
+	if (vp)
+		vfs_vnode_init(vp, ops, m, mode, ino);
+	return vp;
+}
+
+void vfs_vnode_get(struct vnode *vp)
+{
+	/* relaxed: the caller already holds a reference, so nothing to order */
+	atomic_fetch_add_explicit(&vp->ref, 1, memory_order_relaxed);
+}
+
+void vfs_vnode_put(struct vnode *vp)
+{
+	/* acq_rel: the release orders our uses before the free; the acquire in the last put pairs */
+	if (atomic_fetch_sub_explicit(&vp->ref, 1, memory_order_acq_rel) == 1 && vp->ops->release)
+		vp->ops->release(vp);
+}
+
+void vfs_vnode_lock(struct vnode *vp)
+{
+	vfs_spin_lock(&vp->lock);
+}
+
+void vfs_vnode_unlock(struct vnode *vp)
+{
+	vfs_spin_unlock(&vp->lock);
+}
+
+int64_t vfs_now_ns(void)
+{
+	return (int64_t)clock_ns();
+}
+
+struct vnode *vfs_root(void)
+{
+	struct vnode *vp;
+
+	vfs_spin_lock(&vfs_mount_lock);
+	vp = root_mount ? root_mount->root : NULL;
+	if (vp)
+		vfs_vnode_get(vp);
+	vfs_spin_unlock(&vfs_mount_lock);
+	return vp;
+}
+
+void vfs_mount_use(struct vnode *vp, int delta)
+{
+	/* relaxed: umount reads it under no ordering but the vnode references' */
+	atomic_fetch_add_explicit(&vp->mount->users, (uint32_t)delta, memory_order_relaxed);
+}
+
+void vfs_stat_fill(struct vnode *vp, struct vfs_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	vfs_vnode_lock(vp);
+	st->dev = vp->mount ? vp->mount->dev : 0;
+	st->ino = vp->ino;
+	st->mode = vp->mode;
+	st->nlink = vp->nlink;
+	st->rdev = vp->rdev;
+	st->size = (int64_t)vp->size;
+	st->mtime_ns = st->atime_ns = st->ctime_ns = vp->mtime_ns;
+	vfs_vnode_unlock(vp);
+	st->blksize = 4096;
+	st->blocks = (st->size + 511) / 512;
+}
+
+struct vfs_mount *vfs_mount_on(struct vnode *vp)
+{
+	ASSERT(spin_held(&vfs_mount_lock));
+	for (struct vfs_mount *m = mounts; m; m = m->next)
+		if (m->mountpoint && m->mountpoint->mount == vp->mount &&
+		    m->mountpoint->ino == vp->ino)
+			return m;
+	return NULL;
+}
+
+static const struct vfs_fstype *fstype_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fstypes); i++)
+		if (strcmp(fstypes[i]->name, name) == 0)
+			return fstypes[i];
+	return NULL;
+}
+
+/* Mounts type on directory mp (NULL: the root), taking over the caller's reference on mp. */
+static int mount_on(struct vnode *mp, const char *path, const struct vfs_fstype *type,
+		    const void *data, size_t len)
+{
+	struct vfs_mount *m, **pp;
+	int ret;
+
+	if (strlen(path) >= sizeof(m->path)) {
+		ret = -ENAMETOOLONG;
+		goto out_mp;
+	}
+	m = vfs_zalloc(sizeof(*m));
+	if (!m) {
+		ret = -ENOMEM;
+		goto out_mp;
+	}
+	m->type = type;
+	m->dev = atomic_fetch_add_explicit(&next_dev, 1, memory_order_relaxed);
+	memcpy(m->path, path, strlen(path) + 1);
+	ret = type->mount(m, data, len, &m->root);
+	if (ret)
+		goto out_free;
+	m->root_refs = atomic_load(&m->root->ref);
+	vfs_spin_lock(&vfs_mount_lock);
+	if (mp ? vfs_mount_on(mp) != NULL : root_mount != NULL) {
+		vfs_spin_unlock(&vfs_mount_lock);
+		ret = -EBUSY;
+		goto out_unmount;
+	}
+	m->mountpoint = mp;
+	m->parent = mp ? mp->mount : NULL;
+	if (!mp)
+		root_mount = m;
+	for (pp = &mounts; *pp; pp = &(*pp)->next)
+		;
+	*pp = m;
+	vfs_spin_unlock(&vfs_mount_lock);
+	trace_vfs_mount(type->name, m->dev);
+	return 0;
+
+out_unmount:
+	vfs_vnode_put(m->root);
+	if (type->unmount)
+		type->unmount(m);
+out_free:
+	vfs_free(m);
+out_mp:
+	if (mp)
+		vfs_vnode_put(mp);
+	return ret;
+}
+
+int vfs_mount(const char *path, const char *fstype, const void *data, size_t len)
+{
+	const struct vfs_fstype *type = fstype_find(fstype);
+	struct vnode *root = vfs_root();
+	struct lookup res;
+	int ret;
+
+	if (!type)
+		ret = -ENODEV;
+	else if (!root)
+		ret = strcmp(path, "/") == 0 ? mount_on(NULL, path, type, data, len) : -ENOENT;
+	else if ((ret = vfs_lookup(root, path, LOOKUP_FOLLOW, &res)) != 0)
+		;
+	else if (!S_ISDIR(res.vp->mode)) {
+		vfs_vnode_put(res.vp);
+		ret = -ENOTDIR;
+	} else
+		ret = mount_on(res.vp, path, type, data, len);
+	if (root)
+		vfs_vnode_put(root);
+	return ret;
+}
+
+int vfs_umount(const char *path)
+{
+	struct vnode *root = vfs_root();
+	struct vfs_mount *m, **pp;
+	struct lookup res;
+	int ret;
+
+	if (!root)
+		return -ENOENT;
+	ret = vfs_lookup(root, path, LOOKUP_FOLLOW, &res);
+	vfs_vnode_put(root);
+	if (ret)
+		return ret;
+	m = res.vp->mount;
+	vfs_spin_lock(&vfs_mount_lock);
+	/* Busy: not a mount's root, the root of all, a mount on top, or a vnode in use. */
+	if (res.vp != m->root || !m->mountpoint || atomic_load(&m->users) ||
+	    atomic_load(&res.vp->ref) > m->root_refs + 1) {
+		vfs_spin_unlock(&vfs_mount_lock);
+		vfs_vnode_put(res.vp);
+		return res.vp != m->root ? -EINVAL : -EBUSY;
+	}
+	for (struct vfs_mount *o = mounts; o; o = o->next)
+		if (o->parent == m) {
+			vfs_spin_unlock(&vfs_mount_lock);
+			vfs_vnode_put(res.vp);
+			return -EBUSY;
+		}
+	for (pp = &mounts; *pp != m; pp = &(*pp)->next)
+		;
+	*pp = m->next;
+	vfs_spin_unlock(&vfs_mount_lock);
+	vfs_vnode_put(res.vp);
+	vfs_vnode_put(m->root);
+	if (m->type->unmount)
+		m->type->unmount(m);
+	vfs_vnode_put(m->mountpoint);
+	vfs_free(m);
+	return 0;
+}
+
+size_t vfs_mounts_format(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	vfs_spin_lock(&vfs_mount_lock);
+	for (struct vfs_mount *m = mounts; m; m = m->next) {
+		char *at = n < size ? buf + n : NULL;
+		const char *name = m->type->name;
+
+		n += (size_t)format_snprintf(at, at ? size - n : 0, "%s %s %s %s 0 0\n",
+					     strcmp(name, "rofs") == 0 ? "rootfs" : name, m->path,
+					     name, m->type->readonly ? "ro" : "rw");
+	}
+	vfs_spin_unlock(&vfs_mount_lock);
+	return n;
+}
+
+/* Made on first use, not at boot (boot does only what the next step needs). */
+struct fdtable *vfs_kernel_fdtable(void)
+{
+	struct fdtable *ft = atomic_load_explicit(&kernel_fdtable, memory_order_acquire);
+
+	if (!ft) {
+		if (vfs_fdtable_create(&ft))
+			panic("vfs: no memory for the kernel's descriptor table");
+		mm_debug_ignore(ft); /* it lives as long as the kernel */
+		/* release: pairs with the acquire above; the first caller's table wins */
+		struct fdtable *expect = NULL;
+
+		if (!atomic_compare_exchange_strong_explicit(&kernel_fdtable, &expect, ft,
+							     memory_order_release,
+							     memory_order_acquire)) {
+			vfs_fdtable_destroy(ft);
+			ft = expect;
+		}
+	}
+	return ft;
+}
+
+/*
+ * Boot's mounts: the directory is found (or made, in a writable root) with
+ * the root's own operations, one name each, no path walk.
+ */
+static void mount_at(struct vnode *root, const char *name, const struct vfs_fstype *type)
+{
+	char path[8] = "/";
+	struct vnode *mp;
+	size_t len = strlen(name);
+	int ret = root->ops->lookup(root, name, len, &mp);
+
+	memcpy(path + 1, name, len + 1);
+	if (ret == -ENOENT && root->ops->create)
+		ret = root->ops->create(root, name, len, S_IFDIR | 0755, &mp);
+	if (!ret && !S_ISDIR(mp->mode)) {
+		vfs_vnode_put(mp);
+		ret = -ENOTDIR;
+	}
+	if (!ret)
+		ret = mount_on(mp, path, type, NULL, 0);
+	if (ret)
+		pr_warn("vfs: cannot mount %s on %s: error %d\n", type->name, path, ret);
+}
+
+void vfs_init(void)
+{
+	int ret = -ENOENT;
+
+	vfs_booting = true;
+	if (boot_info.initrd_size) {
+		ret = mount_on(NULL, "/", &rofs_type, phys_to_virt(boot_info.initrd_base),
+			       boot_info.initrd_size);
+		if (ret)
+			pr_warn("vfs: the initrd is not a usable image (error %d); / is ramfs\n",
+				ret);
+	}
+	if (ret && (ret = mount_on(NULL, "/", &ramfs_type, NULL, 0)) != 0)
+		panic("vfs: cannot mount the root file system: error %d", ret);
+	mount_at(root_mount->root, "dev", &devfs_type);
+	mount_at(root_mount->root, "proc", &procfs_type);
+	mount_at(root_mount->root, "tmp", &ramfs_type);
+	vfs_booting = false;
+}
