@@ -64,6 +64,13 @@ struct shrinker {
 void mm_register_shrinker(struct shrinker *s);
 /* Runs every shrinker now and drains this CPU's page cache. */
 void mm_reclaim(void);
+/*
+ * Free pages once caches have given back what they can (quarantine flushed,
+ * shrinkers run): what a leak check compares.  Magazine pages stay cached,
+ * so two readings may differ by a page or two without any leak.
+ */
+uint64_t mm_free_pages_settled(void);
+#define MM_CACHE_SLACK_PAGES 4
 
 /*
  * The kernel heap (kernel/mm/malloc.c): size classes from 16 to 2048 bytes

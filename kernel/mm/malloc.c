@@ -521,3 +521,14 @@ void mm_shutdown_report(void)
 	if (CONFIG_DEBUG_MEMORY)
 		mm_debug_leak_report(true);
 }
+
+uint64_t mm_free_pages_settled(void)
+{
+	struct mm_stats st;
+
+	if (CONFIG_DEBUG_MEMORY)
+		mm_debug_flush_quarantine();
+	mm_reclaim();
+	mm_stats_get(&st);
+	return st.free_pages + st.cpu_cached_pages + st.deferred_pages;
+}

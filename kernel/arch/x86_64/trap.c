@@ -4,6 +4,7 @@
  * with its name, the faulting address, the registers and a backtrace with
  * function names, and the machine stops with the panic status.
  */
+#include <osprey/arch/apic.h>
 #include <osprey/arch/cpu.h>
 #include <osprey/arch/trap.h>
 #include <osprey/kernel.h>
@@ -12,6 +13,7 @@
 #include <osprey/mm.h>
 #include <osprey/panic.h>
 #include <osprey/percpu.h>
+#include <osprey/sched.h>
 #include <osprey/vm.h>
 #include <osprey/trace.h>
 
@@ -101,6 +103,14 @@ static void stack_overflow_check(struct trap_frame *tf)
 void trap_handler(struct trap_frame *tf)
 {
 	trace_trap_entry(tf->vector, tf->rip);
+	if (tf->vector == VEC_TIMER) {
+		lapic_eoi();
+		sched_timer_irq();
+		sched_preempt_check(); /* may switch threads; this frame resumes later */
+		return;
+	}
+	if (tf->vector == VEC_SPURIOUS)
+		return; /* no EOI for a spurious interrupt */
 	if (tf->vector == VEC_PF && user_fault(tf))
 		return;
 	if (tf->vector == VEC_DF)
