@@ -45,6 +45,7 @@ include mk/bench.mk
 # After bench.mk and tests.mk: it adds to CHECK_STEPS, BENCH_STEPS and UNIT_SRCS.
 include mk/trace.mk
 include mk/alloc.mk
+include mk/sched.mk
 
 all: $(KERNEL) $(TOOLS)
 

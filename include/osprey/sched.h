@@ -80,5 +80,7 @@ void sched_timer_irq(void);
 void sched_preempt_check(void);
 /* Number of threads alive (for tests: a storm must leave it as it was). */
 uint64_t sched_threads_alive(void);
+/* --bench=sched; -ENOENT for another name. */
+int sched_bench(const char *name);
 
 #endif

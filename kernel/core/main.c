@@ -72,6 +72,8 @@ static __noreturn void run_bench(void)
 	if (ret == -ENOENT)
 		ret = mm_bench(boot_options.bench);
 	if (ret == -ENOENT)
+		ret = sched_bench(boot_options.bench);
+	if (ret == -ENOENT)
 		kprintf("osprey: no benchmark named %s\n", boot_options.bench);
 	power_off(ret ? 1 : 0);
 }
