@@ -171,6 +171,9 @@ uint64_t mmu_kernel_unmap(uintptr_t va);
 void tlb_flush_range(uintptr_t va, uint64_t npages);
 /* Address-space roots: the lower half empty, the upper half the kernel's. */
 int mmu_new_root(uint64_t *pa_out);
+int mmu_identity_map(uint64_t pa);
+void mmu_identity_unmap(void);
+uint64_t kernel_root_phys(void);
 void mmu_free_root(uint64_t root_pa);
 int mmu_user_map(uint64_t root_pa, uintptr_t va, uint64_t pa, uint64_t flags);
 uint64_t *mmu_user_pte(uint64_t root_pa, uintptr_t va);

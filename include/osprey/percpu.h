@@ -22,6 +22,7 @@ struct cpu {
 	void *trace;		  /* [c] this CPU's trace ring (kernel/core/trace.c) */
 	void *mm;		  /* [c] this CPU's allocator caches (kernel/mm) */
 	struct address_space *as; /* [c] the address space in CR3 (NULL: kernel only) */
+	uint32_t apic_id;	  /* [i] its local APIC's id, for IPIs */
 };
 
 extern struct cpu *cpus[CONFIG_MAX_CPUS];
@@ -64,5 +65,7 @@ static inline void preempt_enable(void)
 
 /* Sets up the boot CPU's struct cpu and GS base. */
 void percpu_init_boot(void);
+struct cpu *percpu_alloc(unsigned id);
+void percpu_init_ap(struct cpu *c);
 
 #endif

@@ -50,6 +50,7 @@ struct thread {
 	struct thread *joiner;	    /* [q] thread waiting in thread_join() */
 	struct mutex *blocked_on;   /* [q] the mutex it waits for (priority inheritance) */
 	uint64_t switches;	    /* [q] times it was switched in */
+	_Atomic int on_cpu;	    /* [a] its stack is in use: until the switch away completes */
 };
 
 void sched_init(void);
@@ -59,8 +60,17 @@ void sched_init(void);
  * nothing at boot.  Idempotent.
  */
 int sched_start(void);
+/* For smp.c: an application processor's idle thread, made on the BSP, run on the AP. */
+struct thread *sched_alloc_idle(unsigned cpu);
+void sched_free_idle(struct thread *t);
+void sched_init_ap(unsigned cpu, struct thread *idle);
+void sched_idle(void) __noreturn;
+/* The reschedule IPI: another CPU queued a thread here. */
+void sched_ipi(void);
 /* Creates a thread that runs fn(arg); it starts at once (runnable). */
 int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread **out);
+/* The same on a given CPU (-1: the least loaded); it stays there. */
+int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, struct thread **out);
 int thread_set_priority(struct thread *t, int policy, int prio);
 void thread_exit(void) __noreturn;
 /* Waits for t to exit and frees it. */

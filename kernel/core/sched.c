@@ -37,6 +37,7 @@
 #include <osprey/mm.h>
 #include <osprey/percpu.h>
 #include <osprey/sched.h>
+#include <osprey/smp.h>
 #include <osprey/sync.h>
 #include <osprey/time.h>
 #include <osprey/trace.h>
@@ -55,6 +56,9 @@ struct runqueue {
 	struct list sleepers;	/* [q] by wake_at, earliest first */
 	uint64_t started;	/* [q] when current was switched in */
 	uint64_t min_vruntime;	/* [q] */
+	struct thread *last;	/* [q] the thread switched away from, until after_switch() */
+	unsigned cpu;		/* [i] */
+	_Atomic unsigned load;	/* [a] threads placed here and not exited */
 };
 
 static struct runqueue rqs[CONFIG_MAX_CPUS];
@@ -163,6 +167,25 @@ static void arm_timer(struct runqueue *rq, uint64_t now)
 	lapic_timer_oneshot(when == ~0ull ? 0 : when > now ? when - now : 1);
 }
 
+/*
+ * Runs in the thread that was switched in, right after the switch: the
+ * previous thread's stack is free from here on (thread_join may free it).
+ */
+static void after_switch(struct runqueue *rq)
+{
+	if (rq->last) {
+		/* release: pairs with the acquire in wait_off_cpu() */
+		atomic_store_explicit(&rq->last->on_cpu, 0, memory_order_release);
+		rq->last = NULL;
+	}
+}
+
+static void wait_off_cpu(struct thread *t)
+{
+	while (atomic_load_explicit(&t->on_cpu, memory_order_acquire))
+		cpu_relax();
+}
+
 /* Caller holds rq->lock with interrupts off; returns with this CPU's rq->lock held. */
 static void switch_threads(struct runqueue *rq)
 {
@@ -188,8 +211,11 @@ static void switch_threads(struct runqueue *rq)
 	if (next == prev)
 		return;
 	next->switches++;
+	atomic_store_explicit(&next->on_cpu, 1, memory_order_relaxed);
+	rq->last = prev;
 	trace_sched_switch(prev->tid, next->tid);
 	switch_stack(&prev->rsp, next->rsp);
+	after_switch(this_rq());
 }
 
 void schedule(void)
@@ -218,7 +244,7 @@ bool thread_wake(struct thread *t)
 	struct runqueue *rq = t->rq;
 	uint64_t flags = irq_save();
 	int expected = T_BLOCKED;
-	bool woke;
+	bool woke, remote = false;
 
 	raw_spin_lock(&rq->lock);
 	/* acq_rel: pairs with the release in thread_block_prepare() */
@@ -233,13 +259,21 @@ bool thread_wake(struct thread *t)
 		t->wake_at = 0;
 		if (t != rq->current) {
 			enqueue(rq, t);
-			if (preempts(rq, t))
-				need_resched();
-			arm_timer(rq, clock_ns());
+			if (rq == this_rq()) {
+				if (preempts(rq, t))
+					need_resched();
+				arm_timer(rq, clock_ns());
+			} else {
+				if (preempts(rq, t))
+					cpus[rq->cpu]->need_resched = 1;
+				remote = true;
+			}
 		}
 	}
 	raw_spin_unlock(&rq->lock);
 	irq_restore(flags);
+	if (remote)
+		smp_send_resched(rq->cpu); /* it re-arms its timer and preempts if it must */
 	return woke;
 }
 
@@ -258,6 +292,16 @@ void preempt_schedule(void)
 	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
 	if (flags & 0x200)
 		sched_preempt_check();
+}
+
+void sched_ipi(void)
+{
+	struct runqueue *rq = this_rq();
+
+	raw_spin_lock(&rq->lock);
+	arm_timer(rq, clock_ns());
+	raw_spin_unlock(&rq->lock);
+	sched_preempt_check();
 }
 
 void sched_timer_irq(void)
@@ -297,6 +341,11 @@ void sched_timer_irq(void)
 static void idle_loop(void *arg)
 {
 	(void)arg;
+	sched_idle();
+}
+
+void sched_idle(void)
+{
 	for (;;) {
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 		if (this_cpu()->need_resched)
@@ -315,6 +364,8 @@ void sched_init(void)
 	set_name(&boot_thread, "main");
 	boot_thread.tid = 0;
 	boot_thread.rq = rq;
+	atomic_init(&boot_thread.on_cpu, 1);
+	rq->cpu = 0;
 	atomic_init(&boot_thread.state, T_RUNNING);
 	rq->current = &boot_thread;
 	alive = 1;
@@ -372,11 +423,61 @@ int sched_start(void)
 	rq->started = clock_ns();
 	boot_thread.slice_end = rq->started + SCHED_SLICE_NS;
 	started = true;
+	smp_init();
 	__asm__ volatile("sti" ::: "memory");
 	return 0;
 }
 
+struct thread *sched_alloc_idle(unsigned cpu)
+{
+	struct thread *t = thread_alloc("idle", idle_loop, NULL);
+
+	if (t)
+		t->rq = &rqs[cpu];
+	return t;
+}
+
+void sched_free_idle(struct thread *t)
+{
+	kstack_free(t->stack);
+	kfree(t);
+}
+
+void sched_init_ap(unsigned cpu, struct thread *idle)
+{
+	struct runqueue *rq = &rqs[cpu];
+
+	spin_init(&rq->lock, "rq");
+	list_init(&rq->rt);
+	list_init(&rq->fair);
+	list_init(&rq->sleepers);
+	rq->cpu = cpu;
+	rq->idle = idle;
+	rq->current = idle;
+	atomic_store_explicit(&idle->state, T_RUNNING, memory_order_relaxed);
+	atomic_store_explicit(&idle->on_cpu, 1, memory_order_relaxed);
+	rq->started = clock_ns();
+	this_cpu()->tid = idle->tid;
+}
+
+/* The CPU with the fewest threads placed on it (no migration yet: they stay). */
+static struct runqueue *place(void)
+{
+	unsigned n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE), best = cpu_id();
+
+	for (unsigned i = 0; i < n; i++)
+		if (atomic_load_explicit(&rqs[i].load, memory_order_relaxed) <
+		    atomic_load_explicit(&rqs[best].load, memory_order_relaxed))
+			best = i;
+	return &rqs[best];
+}
+
 int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread **out)
+{
+	return thread_create_on(-1, name, fn, arg, out);
+}
+
+int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, struct thread **out)
 {
 	struct thread *t;
 	int err;
@@ -388,6 +489,10 @@ int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread
 	if (!t)
 		return -ENOMEM;
 	atomic_fetch_add_explicit(&alive, 1, memory_order_relaxed);
+	t->rq = cpu >= 0 && (unsigned)cpu < __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE) ?
+			&rqs[cpu] :
+			place();
+	atomic_fetch_add_explicit(&t->rq->load, 1, memory_order_relaxed);
 	atomic_store_explicit(&t->state, T_BLOCKED, memory_order_relaxed);
 	if (out)
 		*out = t;
@@ -399,6 +504,7 @@ int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread
 /* Runs on the new thread's stack, with the run-queue lock still held by the switch. */
 void thread_main(struct thread *t)
 {
+	after_switch(t->rq);
 	raw_spin_unlock(&t->rq->lock);
 	__asm__ volatile("sti" ::: "memory");
 	t->fn(t->arg);
@@ -423,7 +529,7 @@ static void reap(void)
 		struct thread *z = list_entry(l, struct thread, wait_link);
 
 		next = l->next;
-		if (z->rq->current != z) {
+		if (!atomic_load_explicit(&z->on_cpu, memory_order_acquire)) {
 			list_del(l);
 			list_add(&done, l);
 		}
@@ -447,6 +553,7 @@ void thread_exit(void)
 
 	raw_spin_lock(&rq->lock);
 	atomic_store_explicit(&t->state, T_EXITED, memory_order_release);
+	atomic_fetch_sub_explicit(&rq->load, 1, memory_order_relaxed);
 	joiner = t->joiner;
 	if (t->detached) {
 		/* It cannot free the stack it runs on: reap() does, later. */
@@ -486,9 +593,7 @@ int thread_join(struct thread *t)
 		irq_restore(flags);
 		schedule();
 	}
-	/* It is EXITED and switched away for good once its CPU ran something else. */
-	while (t->rq->current == t)
-		thread_yield();
+	wait_off_cpu(t); /* EXITED, but maybe still switching away on its CPU */
 	thread_free(t);
 	reap();
 	return 0;
@@ -506,8 +611,7 @@ void thread_detach(struct thread *t)
 	irq_restore(flags);
 	if (exited) {
 		/* Exited before it was detached: nobody will join it, so free it here. */
-		while (t->rq->current == t)
-			thread_yield();
+		wait_off_cpu(t);
 		thread_free(t);
 	}
 }

@@ -4,6 +4,7 @@
  * thread left behind).  They run on the CPUs there are; the SMP issue runs
  * them with 1, 2 and 4.
  */
+#include <osprey/acpi.h>
 #include <osprey/arch/cpu.h>
 #include <osprey/log.h>
 #include <osprey/mm.h>
@@ -195,12 +196,15 @@ static uint64_t run_inversion(void)
 	iv.high_done = 0;
 	/* Above everyone while setting up, so nothing runs before it should. */
 	thread_set_priority(thread_current(), SCHED_FIFO, 99);
-	thread_create("low", inv_low, &iv, &low);
+	/* All on this CPU: inversion is a one-CPU story (others would just run medium). */
+	int cpu = (int)cpu_id();
+
+	thread_create_on(cpu, "low", inv_low, &iv, &low);
 	thread_set_priority(low, SCHED_FIFO, 10);
 	while (!iv.low_has_it)
 		thread_sleep_ns(1000000); /* low runs, takes the mutex, and is preempted */
-	thread_create("medium", inv_medium, &iv, &medium);
-	thread_create("high", inv_high, &iv, &high);
+	thread_create_on(cpu, "medium", inv_medium, &iv, &medium);
+	thread_create_on(cpu, "high", inv_high, &iv, &high);
 	thread_set_priority(high, SCHED_FIFO, 90);
 	thread_set_priority(medium, SCHED_FIFO, 50);
 	iv.start = clock_ns();
@@ -309,4 +313,100 @@ TEST(sched, storm_leaves_no_trace)
 	EXPECT_EQ(t, sched_threads_alive(), alive);
 	/* Every stack page came back (a leaked thread would hold at least five). */
 	EXPECT_GE(t, mm_free_pages_settled() + MM_CACHE_SLACK_PAGES, before);
+}
+
+/* Several CPUs (the tests run with 1, 2 and 4). */
+TEST(smp, every_listed_cpu_is_online)
+{
+	uint32_t ids[CONFIG_MAX_CPUS];
+	unsigned n = 0;
+
+	if (acpi_cpu_ids(ids, CONFIG_MAX_CPUS, &n) || n == 0)
+		n = 1;
+	EXPECT_EQ(t, nr_cpus, MIN(n, CONFIG_MAX_CPUS));
+	for (unsigned i = 0; i < nr_cpus; i++)
+		EXPECT_TRUE(t, cpus[i] && cpus[i]->id == i);
+}
+
+struct where {
+	volatile unsigned cpu;
+	volatile uint64_t tid;
+};
+
+static void report_cpu(void *arg)
+{
+	struct where *w = arg;
+
+	w->cpu = cpu_id();
+	w->tid = this_cpu()->tid;
+}
+
+TEST(smp, threads_run_where_placed)
+{
+	static struct where w[CONFIG_MAX_CPUS];
+	struct thread *th[CONFIG_MAX_CPUS];
+
+	for (unsigned i = 0; i < nr_cpus; i++) {
+		w[i].cpu = ~0u;
+		EXPECT_EQ(t, thread_create_on((int)i, "where", report_cpu, &w[i], &th[i]), 0);
+	}
+	for (unsigned i = 0; i < nr_cpus; i++) {
+		thread_join(th[i]);
+		EXPECT_EQ(t, w[i].cpu, i);
+		EXPECT_NE(t, w[i].tid, 0);
+	}
+}
+
+/* Ping-pong between two CPUs: every wake-up crosses by IPI. */
+TEST(smp, pingpong_across_cpus)
+{
+	static struct pingpong pp;
+	struct thread *th;
+
+	if (nr_cpus < 2)
+		return; /* one CPU: thread.pingpong_loses_no_wakeup covers it */
+	sem_init(&pp.ping, 0, "ping");
+	sem_init(&pp.pong, 0, "pong");
+	pp.count = 0;
+	EXPECT_EQ(t,
+		  thread_create_on((int)(cpu_id() + 1) % (int)nr_cpus, "ponger", ponger, &pp, &th),
+		  0);
+	uint64_t t0 = clock_ns();
+
+	for (int i = 0; i < ROUNDS / 10; i++) {
+		sem_up(&pp.ping);
+		sem_down(&pp.pong);
+	}
+	uint64_t ns = clock_ns() - t0;
+
+	/* Let the ponger finish its remaining rounds. */
+	for (int i = ROUNDS / 10; i < ROUNDS; i++) {
+		sem_up(&pp.ping);
+		sem_down(&pp.pong);
+	}
+	thread_join(th);
+	EXPECT_EQ(t, pp.count, ROUNDS);
+	kprintf("smp.pingpong: %llu ns per cross-CPU round trip\n",
+		(unsigned long long)(ns / (ROUNDS / 10)));
+}
+
+int heap_stress_run(unsigned iterations);
+
+/* The allocator stress on every CPU at once: frees cross CPUs through the slabs. */
+static void stress_thread(void *arg)
+{
+	*(volatile int *)arg = heap_stress_run(20000);
+}
+
+TEST(smp, heap_stress_on_every_cpu)
+{
+	static int bad[CONFIG_MAX_CPUS];
+	struct thread *th[CONFIG_MAX_CPUS];
+
+	for (unsigned i = 0; i < nr_cpus; i++)
+		EXPECT_EQ(t, thread_create_on((int)i, "stress", stress_thread, &bad[i], &th[i]), 0);
+	for (unsigned i = 0; i < nr_cpus; i++) {
+		thread_join(th[i]);
+		EXPECT_EQ(t, bad[i], 0);
+	}
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #define VEC_TIMER 0xef
+#define VEC_RESCHED 0xf0 /* another CPU queued a thread here */
+#define VEC_CALL 0xf1	 /* run smp_call_all()'s function */
 #define VEC_SPURIOUS 0xff
 
 int lapic_init(void);
@@ -16,5 +18,10 @@ int lapic_init(void);
 void lapic_timer_oneshot(uint64_t ns);
 void lapic_eoi(void);
 uint64_t lapic_timer_hz(void);
+void lapic_init_ap(void);
+uint32_t lapic_id(void);
+void lapic_send_ipi(uint32_t apic, uint8_t vector);
+void lapic_send_init(uint32_t apic);
+void lapic_send_startup(uint32_t apic, uint8_t page);
 
 #endif

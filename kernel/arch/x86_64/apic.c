@@ -12,6 +12,9 @@
 #define MSR_APIC_BASE 0x1b
 #define APIC_ID 0x20
 #define APIC_EOI 0xb0
+#define APIC_ICR_LO 0x300
+#define APIC_ICR_HI 0x310
+#define ICR_BUSY (1u << 12)
 #define APIC_SVR 0xf0
 #define APIC_LVT_TIMER 0x320
 #define APIC_TIMER_INIT 0x380
@@ -95,4 +98,41 @@ void lapic_eoi(void)
 uint64_t lapic_timer_hz(void)
 {
 	return hz;
+}
+
+/* An application processor's own local APIC: the calibration is the BSP's. */
+void lapic_init_ap(void)
+{
+	wr(APIC_SVR, 0x100 | VEC_SPURIOUS);
+	wr(APIC_TIMER_DIV, 0xb);
+	wr(APIC_LVT_TIMER, VEC_TIMER);
+	wr(APIC_TIMER_INIT, 0);
+}
+
+uint32_t lapic_id(void)
+{
+	return regs ? rd(APIC_ID) >> 24 : 0;
+}
+
+static void icr(uint32_t apic, uint32_t low)
+{
+	for (int i = 0; i < 1000000 && (rd(APIC_ICR_LO) & ICR_BUSY); i++)
+		cpu_relax();
+	wr(APIC_ICR_HI, apic << 24);
+	wr(APIC_ICR_LO, low);
+}
+
+void lapic_send_ipi(uint32_t apic, uint8_t vector)
+{
+	icr(apic, 0x4000 | vector); /* fixed delivery, assert */
+}
+
+void lapic_send_init(uint32_t apic)
+{
+	icr(apic, 0x4500);
+}
+
+void lapic_send_startup(uint32_t apic, uint8_t page)
+{
+	icr(apic, 0x4600 | page);
 }

@@ -14,6 +14,7 @@
 #include <osprey/panic.h>
 #include <osprey/percpu.h>
 #include <osprey/sched.h>
+#include <osprey/smp.h>
 #include <osprey/vm.h>
 #include <osprey/trace.h>
 
@@ -107,6 +108,16 @@ void trap_handler(struct trap_frame *tf)
 		lapic_eoi();
 		sched_timer_irq();
 		sched_preempt_check(); /* may switch threads; this frame resumes later */
+		return;
+	}
+	if (tf->vector == VEC_RESCHED) {
+		lapic_eoi();
+		sched_ipi();
+		return;
+	}
+	if (tf->vector == VEC_CALL) {
+		lapic_eoi();
+		smp_call_handler();
 		return;
 	}
 	if (tf->vector == VEC_SPURIOUS)
