@@ -51,6 +51,13 @@ struct thread {
 	struct mutex *blocked_on;   /* [q] the mutex it waits for (priority inheritance) */
 	uint64_t switches;	    /* [q] times it was switched in */
 	_Atomic int on_cpu;	    /* [a] its stack is in use: until the switch away completes */
+	/* [c] mutexes held, for the lock-order checker (CONFIG_LOCKDEP) */
+	struct {
+		const void *lock;
+		int cls;
+		void *site;
+	} held[8];
+	int nheld;
 };
 
 void sched_init(void);
@@ -90,6 +97,7 @@ void sched_timer_irq(void);
 void sched_preempt_check(void);
 /* Number of threads alive (for tests: a storm must leave it as it was). */
 uint64_t sched_threads_alive(void);
+bool sched_started(void);
 /* --bench=sched; -ENOENT for another name. */
 int sched_bench(const char *name);
 

@@ -33,6 +33,7 @@
 
 #include <osprey/arch/apic.h>
 #include <osprey/arch/cpu.h>
+#include <osprey/lockdep.h>
 #include <osprey/log.h>
 #include <osprey/mm.h>
 #include <osprey/percpu.h>
@@ -301,7 +302,6 @@ void sched_ipi(void)
 	raw_spin_lock(&rq->lock);
 	arm_timer(rq, clock_ns());
 	raw_spin_unlock(&rq->lock);
-	sched_preempt_check();
 }
 
 void sched_timer_irq(void)
@@ -406,6 +406,13 @@ static struct thread *thread_alloc(const char *name, void (*fn)(void *), void *a
 	return t;
 }
 
+/* Idle threads live as long as their CPU: not leaks. */
+static void keep(struct thread *t)
+{
+	mm_debug_ignore(t);
+	mm_debug_ignore(t->stack);
+}
+
 /* The first thread: the timer and the idle thread come with it. */
 int sched_start(void)
 {
@@ -420,6 +427,7 @@ int sched_start(void)
 	rq->idle = thread_alloc("idle", idle_loop, NULL);
 	if (!rq->idle)
 		return -ENOMEM;
+	keep(rq->idle);
 	rq->started = clock_ns();
 	boot_thread.slice_end = rq->started + SCHED_SLICE_NS;
 	started = true;
@@ -432,8 +440,10 @@ struct thread *sched_alloc_idle(unsigned cpu)
 {
 	struct thread *t = thread_alloc("idle", idle_loop, NULL);
 
-	if (t)
+	if (t) {
 		t->rq = &rqs[cpu];
+		keep(t);
+	}
 	return t;
 }
 
@@ -633,6 +643,7 @@ void thread_sleep_ns(uint64_t ns)
 		delay_ns(ns);
 		return;
 	}
+	might_sleep(__builtin_return_address(0));
 	flags = irq_save();
 	rq = this_rq();
 	raw_spin_lock(&rq->lock);
@@ -722,6 +733,11 @@ void sched_restore_priority(struct thread *t)
 	}
 	raw_spin_unlock(&rq->lock);
 	irq_restore(flags);
+}
+
+bool sched_started(void)
+{
+	return started;
 }
 
 uint64_t sched_threads_alive(void)

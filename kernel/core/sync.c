@@ -15,6 +15,7 @@
  * Each object's spinlock is taken with interrupts off and is above rq->lock
  * in the lock order.
  */
+#include <osprey/lockdep.h>
 #include <osprey/percpu.h>
 #include <osprey/sync.h>
 
@@ -48,6 +49,8 @@ void waitq_init(struct waitq *wq, const char *name)
 void waitq_wait(struct waitq *wq)
 {
 	struct thread *me = thread_current();
+
+	might_sleep(__builtin_return_address(0));
 	uint64_t flags = lock_irq(&wq->lock);
 
 	list_add_tail(&wq->waiters, &me->wait_link);
@@ -84,7 +87,8 @@ unsigned waitq_wake_all(struct waitq *wq)
 
 void mutex_init(struct mutex *m, const char *name)
 {
-	spin_init(&m->lock, name);
+	/* One class for every mutex's inner spinlock: the mutex itself is `name`. */
+	spin_init(&m->lock, "mutex-inner");
 	m->owner = NULL;
 	list_init(&m->waiters);
 	m->name = name;
@@ -103,14 +107,20 @@ bool mutex_trylock(struct mutex *m)
 	if (got)
 		m->owner = thread_current();
 	unlock_irq(&m->lock, flags);
+	if (got && CONFIG_LOCKDEP)
+		lockdep_mutex_acquire(m->name, m, __builtin_return_address(0));
 	return got;
 }
 
 void mutex_lock(struct mutex *m)
 {
 	struct thread *me = thread_current();
-	uint64_t flags = lock_irq(&m->lock);
+	uint64_t flags;
 
+	might_sleep(__builtin_return_address(0));
+	if (CONFIG_LOCKDEP)
+		lockdep_mutex_acquire(m->name, m, __builtin_return_address(0));
+	flags = lock_irq(&m->lock);
 	ASSERT(m->owner != me);
 	if (!m->owner) {
 		m->owner = me;
@@ -145,8 +155,11 @@ int mutex_unlock(struct mutex *m)
 
 	if (m->owner != me) {
 		unlock_irq(&m->lock, flags);
+		lockdep_bad_unlock(m->name, __builtin_return_address(0));
 		return -EPERM;
 	}
+	if (CONFIG_LOCKDEP)
+		lockdep_mutex_release(m);
 	if (!list_empty(&m->waiters)) {
 		next = list_entry(m->waiters.next, struct thread, wait_link);
 		list_del(&next->wait_link);
@@ -200,6 +213,7 @@ void sem_init(struct semaphore *s, long count, const char *name)
 
 void sem_down(struct semaphore *s)
 {
+	might_sleep(__builtin_return_address(0));
 	for (;;) {
 		uint64_t flags = lock_irq(&s->lock);
 

@@ -147,8 +147,10 @@ void *arch_cpu_tables_alloc(unsigned cpu)
 {
 	struct cpu_tables *t = kzalloc(sizeof(*t));
 
-	if (t)
+	if (t) {
 		tables_of[cpu] = t;
+		mm_debug_ignore(t); /* lives as long as its CPU */
+	}
 	return t;
 }
 

@@ -10,6 +10,7 @@
 #include <osprey/kernel.h>
 #include <osprey/ksyms.h>
 #include <osprey/log.h>
+#include <osprey/lockdep.h>
 #include <osprey/mm.h>
 #include <osprey/panic.h>
 #include <osprey/percpu.h>
@@ -104,20 +105,18 @@ static void stack_overflow_check(struct trap_frame *tf)
 void trap_handler(struct trap_frame *tf)
 {
 	trace_trap_entry(tf->vector, tf->rip);
-	if (tf->vector == VEC_TIMER) {
+	if (tf->vector == VEC_TIMER || tf->vector == VEC_RESCHED || tf->vector == VEC_CALL) {
 		lapic_eoi();
-		sched_timer_irq();
-		sched_preempt_check(); /* may switch threads; this frame resumes later */
-		return;
-	}
-	if (tf->vector == VEC_RESCHED) {
-		lapic_eoi();
-		sched_ipi();
-		return;
-	}
-	if (tf->vector == VEC_CALL) {
-		lapic_eoi();
-		smp_call_handler();
+		lockdep_irq_enter();
+		if (tf->vector == VEC_TIMER)
+			sched_timer_irq();
+		else if (tf->vector == VEC_CALL)
+			smp_call_handler();
+		else
+			sched_ipi();
+		lockdep_irq_exit();
+		/* Back in the interrupted thread's context: it may be preempted here. */
+		sched_preempt_check();
 		return;
 	}
 	if (tf->vector == VEC_SPURIOUS)
