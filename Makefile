@@ -46,6 +46,7 @@ include mk/bench.mk
 include mk/trace.mk
 include mk/alloc.mk
 include mk/fs.mk
+include mk/sched.mk
 
 all: $(KERNEL) $(TOOLS)
 

@@ -7,14 +7,15 @@
 # docs/benchmarks.md has the details.
 
 ALLOC_HOST := $(BB)/alloc-host
-ALLOC_RATIO := $(BB)/alloc-ratio
+RATIO := $(BB)/ratio
+ALLOC_RATIO := $(RATIO)
 
 $(ALLOC_HOST): bench/alloc/host.c bench/alloc/pattern.h kernel/mm/slab.c kernel/mm/buddy.c \
 		kernel/mm/internal.h kernel/mm/classes.h
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ bench/alloc/host.c kernel/mm/slab.c kernel/mm/buddy.c
 
-$(ALLOC_RATIO): bench/alloc/ratio.c
+$(RATIO): bench/ratio.c
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
 
@@ -35,7 +36,7 @@ bench-alloc: $(ALLOC_HOST) $(ALLOC_RATIO) $(LINUX_VMLINUX) $(LG)/alloc.cpio $(KE
 		$(ALLOC_HOST) ours >> $(BB)/alloc-host-ours.txt; \
 		$(ALLOC_HOST) glibc >> $(BB)/alloc-host-glibc.txt; \
 	done
-	$(Q)$(ALLOC_RATIO) host ours $(BB)/alloc-host-ours.txt glibc $(BB)/alloc-host-glibc.txt
+	$(Q)$(ALLOC_RATIO) ALLOC host ours $(BB)/alloc-host-ours.txt glibc $(BB)/alloc-host-glibc.txt
 	@# The Linux guest now and then hangs at boot under TCG (docs/benchmarks.md):
 	@# a bounded wait and up to three tries per run.
 	$(Q)for run in 1 2; do \
@@ -48,4 +49,4 @@ bench-alloc: $(ALLOC_HOST) $(ALLOC_RATIO) $(LINUX_VMLINUX) $(LG)/alloc.cpio $(KE
 		done; \
 		cat $(BB)/alloc-linux-run.txt >> $(BB)/alloc-linux.txt; \
 	done
-	$(Q)$(ALLOC_RATIO) guest osprey $(BB)/alloc-osprey.txt linux $(BB)/alloc-linux.txt
+	$(Q)$(ALLOC_RATIO) ALLOC guest osprey $(BB)/alloc-osprey.txt linux $(BB)/alloc-linux.txt

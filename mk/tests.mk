@@ -20,12 +20,14 @@ check-unit: $(UNIT_BIN)
 
 KTEST_TIMEOUT ?= 120
 
-# Every in-kernel test on each machine Osprey boots on, and once more in a
-# 4 MiB guest (the memory floor, docs/memory.md).
+# Every in-kernel test on each machine Osprey boots on, with 1, 2 and 4
+# CPUs, and once more in a 4 MiB guest (the memory floor, docs/memory.md).
+KTEST_RUNS := microvm:1 microvm:2 microvm:4 q35:2 pc:1
 check-kernel: $(KERNEL) $(OSPREY)
-	$(Q)st=0; for m in microvm q35 pc; do \
-		echo "-- kernel tests on $$m ($(MODE))"; \
-		$(OSPREY) test --kernel $(KERNEL) --machine $$m --timeout $(KTEST_TIMEOUT) || st=1; \
+	$(Q)st=0; for r in $(KTEST_RUNS); do \
+		m=$${r%%:*}; c=$${r##*:}; \
+		echo "-- kernel tests on $$m with $$c CPUs ($(MODE))"; \
+		$(OSPREY) test --kernel $(KERNEL) --machine $$m -c $$c --timeout $(KTEST_TIMEOUT) || st=1; \
 	done; \
 	echo "-- kernel tests in a 4 MiB guest"; \
 	$(OSPREY) test --kernel $(KERNEL) -m 4M --timeout $(KTEST_TIMEOUT) || st=1; \
@@ -34,7 +36,9 @@ check-kernel: $(KERNEL) $(OSPREY)
 # The same tests in the debug build (assertions, debug allocator, lock checker).
 check-kernel-debug:
 	$(Q)$(MAKE) --no-print-directory MODE=debug build/debug/osprey.elf $(OSPREY) >/dev/null
-	$(Q)$(OSPREY) test --kernel build/debug/osprey.elf --timeout $(KTEST_TIMEOUT)
+	$(Q)st=0; for c in 1 4; do \
+		$(OSPREY) test --kernel build/debug/osprey.elf -c $$c --timeout $(KTEST_TIMEOUT) || st=1; \
+	done; exit $$st
 
 # The Linux 64-bit boot entry, tested through a stand-in for Firecracker's
 # loader (tests/linux64/shim.c) that boots the real kernel from an -initrd.
@@ -66,7 +70,7 @@ check-clang: $(OSPREY)
 	$(Q)$(MAKE) --no-print-directory CC=clang all >/dev/null && \
 		{ echo "PASS clang build"; echo "RESULT: 1 passed, 0 failed"; } || \
 		{ echo "FAIL clang build"; echo "RESULT: 0 passed, 1 failed"; exit 1; }
-	$(Q)$(OSPREY) test --kernel build/$(MODE)-clang/osprey.elf --timeout $(KTEST_TIMEOUT)
+	$(Q)$(OSPREY) test --kernel build/$(MODE)-clang/osprey.elf -c 2 --timeout $(KTEST_TIMEOUT)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
 FUZZ_CC := clang

@@ -32,7 +32,21 @@ int acpi_parse_fadt(const uint8_t *buf, size_t len, struct acpi_fadt_info *out);
 /* Finds the \_S5 package in AML and returns its first value (SLP_TYPa). */
 int acpi_find_s5(const uint8_t *aml, size_t len, uint8_t *slp_typ);
 
+/*
+ * The CPUs a MADT lists as enabled (local APIC and x2APIC entries): their
+ * APIC ids into ids[max], the count in *n (entries past max are counted
+ * but dropped).
+ */
+int acpi_parse_madt(const uint8_t *buf, size_t len, uint32_t *ids, unsigned max, unsigned *n);
+/*
+ * The same from an MP configuration table ("PCMP"), the fallback that
+ * microvm and Firecracker also provide.
+ */
+int mp_parse_config(const uint8_t *buf, size_t len, uint32_t *ids, unsigned max, unsigned *n);
+
 /* Kernel side: tries ACPI S5 power-off; returns only if it did not work. */
 void acpi_power_off(void);
+/* Kernel side: the CPUs from the MADT, else the MP table; -ENOENT if neither. */
+int acpi_cpu_ids(uint32_t *ids, unsigned max, unsigned *n);
 
 #endif

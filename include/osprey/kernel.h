@@ -40,6 +40,7 @@
 #define ERANGE 34
 #define ENAMETOOLONG 36
 #define ENOSYS 38
+#define ETIMEDOUT 110
 
 void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
 void warn_once_report(const char *file, int line, const char *cond);

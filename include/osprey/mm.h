@@ -64,6 +64,13 @@ struct shrinker {
 void mm_register_shrinker(struct shrinker *s);
 /* Runs every shrinker now and drains this CPU's page cache. */
 void mm_reclaim(void);
+/*
+ * Free pages once caches have given back what they can (quarantine flushed,
+ * shrinkers run): what a leak check compares.  Magazine pages stay cached,
+ * so two readings may differ by a page or two without any leak.
+ */
+uint64_t mm_free_pages_settled(void);
+#define MM_CACHE_SLACK_PAGES 4
 
 /*
  * The kernel heap (kernel/mm/malloc.c): size classes from 16 to 2048 bytes
@@ -164,6 +171,9 @@ uint64_t mmu_kernel_unmap(uintptr_t va);
 void tlb_flush_range(uintptr_t va, uint64_t npages);
 /* Address-space roots: the lower half empty, the upper half the kernel's. */
 int mmu_new_root(uint64_t *pa_out);
+int mmu_identity_map(uint64_t pa);
+void mmu_identity_unmap(void);
+uint64_t kernel_root_phys(void);
 void mmu_free_root(uint64_t root_pa);
 int mmu_user_map(uint64_t root_pa, uintptr_t va, uint64_t pa, uint64_t flags);
 uint64_t *mmu_user_pte(uint64_t root_pa, uintptr_t va);

@@ -17,10 +17,12 @@ struct cpu {
 	struct cpu *self;	  /* [i] at %gs:0, so this_cpu() is one load */
 	uint32_t id;		  /* [i] 0 .. nr_cpus - 1 */
 	int preempt;		  /* [c] preemption is off while > 0 */
+	int need_resched;	  /* [c] a thread of higher priority is waiting */
 	uint64_t tid;		  /* [c] the running thread's id (0: the boot context) */
 	void *trace;		  /* [c] this CPU's trace ring (kernel/core/trace.c) */
 	void *mm;		  /* [c] this CPU's allocator caches (kernel/mm) */
 	struct address_space *as; /* [c] the address space in CR3 (NULL: kernel only) */
+	uint32_t apic_id;	  /* [i] its local APIC's id, for IPIs */
 };
 
 extern struct cpu *cpus[CONFIG_MAX_CPUS];
@@ -40,9 +42,9 @@ static inline unsigned cpu_id(void)
 }
 
 /*
- * With no scheduler yet, nothing preempts; the counter already marks the
- * sections that must not move between CPUs, and the scheduler will honour it.
- * The compiler barriers keep the section's accesses inside it.
+ * Sections that must not move between CPUs or be preempted.  Leaving the
+ * outermost one runs a preemption that came due inside it.  The compiler
+ * barriers keep the section's accesses inside it.
  */
 static inline void preempt_disable(void)
 {
@@ -50,13 +52,20 @@ static inline void preempt_disable(void)
 	__asm__ volatile("" ::: "memory");
 }
 
+void preempt_schedule(void);
+
 static inline void preempt_enable(void)
 {
+	struct cpu *c = this_cpu();
+
 	__asm__ volatile("" ::: "memory");
-	this_cpu()->preempt--;
+	if (--c->preempt == 0 && __builtin_expect(c->need_resched, 0))
+		preempt_schedule(); /* switches only when interrupts are on */
 }
 
 /* Sets up the boot CPU's struct cpu and GS base. */
 void percpu_init_boot(void);
+struct cpu *percpu_alloc(unsigned id);
+void percpu_init_ap(struct cpu *c);
 
 #endif

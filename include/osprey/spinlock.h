@@ -18,6 +18,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The kernel's options; host builds of the portable parts have none. */
+#if __has_include(<generated/config.h>)
+#include <generated/config.h>
+#else
+#define CONFIG_LOCKDEP 0
+#endif
+
+struct spinlock;
+/* The lock-order checker (kernel/core/lockdep.c), in CONFIG_LOCKDEP builds. */
+void lockdep_acquire(const char *name, const void *lock, void *site);
+void lockdep_release(const void *lock);
+
 struct spinlock {
 	_Atomic uint32_t next;	/* [a] next ticket to hand out */
 	_Atomic uint32_t owner; /* [a] ticket being served */
@@ -43,6 +55,8 @@ static inline void raw_spin_lock(struct spinlock *l)
 	/* acquire: pairs with the release in raw_spin_unlock() */
 	while (atomic_load_explicit(&l->owner, memory_order_acquire) != ticket)
 		__builtin_ia32_pause();
+	if (CONFIG_LOCKDEP)
+		lockdep_acquire(l->name, l, __builtin_return_address(0));
 }
 
 static inline bool raw_spin_trylock(struct spinlock *l)
@@ -51,14 +65,22 @@ static inline bool raw_spin_trylock(struct spinlock *l)
 	uint32_t expect = owner;
 
 	/* acquire on success: pairs with the release in raw_spin_unlock() */
-	return atomic_compare_exchange_strong_explicit(&l->next, &expect, owner + 1,
-						       memory_order_acquire, memory_order_relaxed);
+	bool got = atomic_compare_exchange_strong_explicit(&l->next, &expect, owner + 1,
+							   memory_order_acquire,
+							   memory_order_relaxed);
+
+	/* A trylock cannot deadlock: it is recorded as held but orders nothing. */
+	if (CONFIG_LOCKDEP && got)
+		lockdep_acquire(NULL, l, __builtin_return_address(0));
+	return got;
 }
 
 static inline void raw_spin_unlock(struct spinlock *l)
 {
 	uint32_t owner = atomic_load_explicit(&l->owner, memory_order_relaxed);
 
+	if (CONFIG_LOCKDEP)
+		lockdep_release(l);
 	/* release: pairs with the acquire in raw_spin_lock() */
 	atomic_store_explicit(&l->owner, owner + 1, memory_order_release);
 }

@@ -164,6 +164,7 @@ unsigned trace_point_id(const struct trace_point *tp);
 void trace_list(void);
 /* Gives a CPU its ring (the SMP issue calls it for each application processor). */
 int trace_cpu_init(unsigned cpu, struct trace_record *buf, size_t nr_records);
+void trace_ap_init(void);
 /* Installs r as this CPU's ring and returns the previous one (tests, benchmarks). */
 struct trace_ring *trace_ring_swap(struct trace_ring *r);
 void trace_ring_setup(struct trace_ring *r, struct trace_record *buf, size_t nr_records);

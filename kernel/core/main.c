@@ -17,6 +17,7 @@
 #include <osprey/mm.h>
 #include <osprey/panic.h>
 #include <osprey/percpu.h>
+#include <osprey/sched.h>
 #include <osprey/test.h>
 #include <osprey/time.h>
 #include <osprey/trace.h>
@@ -58,6 +59,9 @@ static __noreturn void run_tests(void)
 			kprintf("osprey: no death test named %s\n", boot_options.test_death);
 		power_off(1);
 	}
+	/* The scheduler's own set-up is not a test's leak. */
+	if (strcmp(boot_options.test, "list") != 0 && sched_start())
+		kprintf("osprey: the scheduler did not start; thread tests will fail\n");
 	test_run(boot_options.test, &passed, &failed);
 	power_off(failed ? 1 : 0);
 }
@@ -70,6 +74,8 @@ static __noreturn void run_bench(void)
 		ret = mm_bench(boot_options.bench);
 	if (ret == -ENOENT)
 		ret = vfs_bench(boot_options.bench);
+	if (ret == -ENOENT)
+		ret = sched_bench(boot_options.bench);
 	if (ret == -ENOENT)
 		kprintf("osprey: no benchmark named %s\n", boot_options.bench);
 	power_off(ret ? 1 : 0);
@@ -88,6 +94,7 @@ void kmain(void)
 	arch_cpu_init();
 	percpu_init_boot();
 	trace_init();
+	sched_init();
 	bootchart_mark("cpu");
 	bootmem_init();
 	mmu_init();

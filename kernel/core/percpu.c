@@ -3,6 +3,7 @@
  * allocates one per application processor and points its GS base at it.
  */
 #include <osprey/arch/cpu.h>
+#include <osprey/mm.h>
 #include <osprey/percpu.h>
 
 #define MSR_GS_BASE 0xc0000101
@@ -18,4 +19,24 @@ void percpu_init_boot(void)
 	wrmsr(MSR_GS_BASE, (uint64_t)&boot_cpu);
 	cpus[0] = &boot_cpu;
 	nr_cpus = 1;
+}
+
+/* An application processor's struct cpu: made by the BSP, installed by the AP. */
+struct cpu *percpu_alloc(unsigned id)
+{
+	struct cpu *c = kzalloc(sizeof(*c));
+
+	if (c) {
+		c->self = c;
+		c->id = id;
+		mm_debug_ignore(c);
+	}
+	return c;
+}
+
+void percpu_init_ap(struct cpu *c)
+{
+	wrmsr(MSR_GS_BASE, (uint64_t)c);
+	/* release: whoever finds it in cpus[] sees it initialised */
+	__atomic_store_n(&cpus[c->id], c, __ATOMIC_RELEASE);
 }

@@ -36,6 +36,7 @@
 #include <osprey/cmdline.h>
 #include <osprey/glob.h>
 #include <osprey/log.h>
+#include <osprey/mm.h>
 #include <osprey/panic.h>
 #include <osprey/percpu.h>
 #include <osprey/time.h>
@@ -94,11 +95,28 @@ int trace_cpu_init(unsigned cpu, struct trace_record *buf, size_t nr_records)
 {
 	if (!CONFIG_TRACE_BUF_KB)
 		return -ENOSYS;
-	if (cpu >= nr_cpus || !cpus[cpu] || !buf || nr_records < 1)
+	if (cpu >= CONFIG_MAX_CPUS || !cpus[cpu] || !buf || nr_records < 1)
 		return -EINVAL;
 	trace_ring_setup(&rings[cpu], buf, nr_records);
 	cpus[cpu]->trace = &rings[cpu];
 	return 0;
+}
+
+/*
+ * An application processor's ring, on that processor: from the heap, and only
+ * when tracing was asked for at boot (a ring is CONFIG_TRACE_BUF_KB).
+ */
+void trace_ap_init(void)
+{
+	struct trace_record *buf;
+
+	if (!CONFIG_TRACE_BUF_KB || !boot_options.trace)
+		return;
+	buf = kmemalign(64, RING_RECORDS * sizeof(*buf));
+	if (!buf || trace_cpu_init(cpu_id(), buf, RING_RECORDS))
+		pr_warn("trace: no ring for CPU %u\n", cpu_id());
+	else
+		mm_debug_ignore(buf);
 }
 
 void trace_emit_tsc(struct trace_point *tp, uint64_t tsc, const uint64_t *args)

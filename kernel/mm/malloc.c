@@ -28,7 +28,9 @@ extern struct zone mm_zone;
 static struct kcache classes[MM_NR_CLASSES];
 static struct kcache_cpu heap_cpu[CONFIG_MAX_CPUS][MM_NR_CLASSES];
 static uint8_t class_of16[MAX_SMALL / 16 + 1]; /* (n + 15) / 16 -> class */
-static uint64_t bad_frees, large_pages, large_blocks;
+static uint64_t bad_frees;
+/* [a] shared by every CPU: changed with atomic adds (relaxed: counters only) */
+static uint64_t large_pages, large_blocks;
 
 struct pool {
 	struct kcache cache;
@@ -113,8 +115,8 @@ void *heap_alloc(size_t n)
 			pg[i].flags |= PG_LARGE;
 			pg[i].head = pg;
 		}
-		large_pages += 1ull << order;
-		large_blocks++;
+		__atomic_fetch_add(&large_pages, 1ull << order, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&large_blocks, 1, __ATOMIC_RELAXED);
 	}
 	return p;
 }
@@ -184,8 +186,8 @@ void heap_free(void *p)
 	    pg->head == pg && p == page_addr(&mm_zone, pg)) {
 		pg->flags &= (uint16_t)~PG_LARGE;
 		pg->head = NULL;
-		large_pages--;
-		large_blocks--;
+		__atomic_fetch_sub(&large_pages, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&large_blocks, 1, __ATOMIC_RELAXED);
 		page_free(p, 0);
 		return;
 	}
@@ -201,7 +203,7 @@ static void heap_free_slow(void *p)
 	if (!p)
 		return;
 	if (heap_lookup(p, &start, &size, &cls)) {
-		bad_frees++;
+		__atomic_fetch_add(&bad_frees, 1, __ATOMIC_RELAXED);
 		pr_err("mm: kfree(%p): not a pointer from the kernel heap (%llu so far)\n", p,
 		       (unsigned long long)bad_frees);
 		return;
@@ -211,7 +213,7 @@ static void heap_free_slow(void *p)
 		unsigned order = pg->order;
 
 		if (p != start) {
-			bad_frees++;
+			__atomic_fetch_add(&bad_frees, 1, __ATOMIC_RELAXED);
 			pr_err("mm: kfree(%p): inside a block, not its start\n", p);
 			return;
 		}
@@ -219,8 +221,8 @@ static void heap_free_slow(void *p)
 			pg[i].flags &= (uint16_t)~PG_LARGE;
 			pg[i].head = NULL;
 		}
-		large_pages -= 1ull << order;
-		large_blocks--;
+		__atomic_fetch_sub(&large_pages, 1ull << order, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&large_blocks, 1, __ATOMIC_RELAXED);
 		page_free(p, order);
 		return;
 	}
@@ -413,7 +415,7 @@ void pool_free(struct pool *p, void *obj)
 		return;
 	}
 	if (kcache_object_of(&p->cache, obj) != obj) {
-		bad_frees++;
+		__atomic_fetch_add(&bad_frees, 1, __ATOMIC_RELAXED);
 		pr_err("mm: pool_free(%s, %p): not an object of this pool\n", p->cache.name, obj);
 		return;
 	}
@@ -426,7 +428,7 @@ void mm_stats_get(struct mm_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	mm_page_stats(st);
-	st->large_pages = large_pages;
+	st->large_pages = __atomic_load_n(&large_pages, __ATOMIC_RELAXED);
 	for (int i = 0; i < MM_NR_CLASSES; i++) {
 		struct kcache *c = &classes[i];
 		struct mm_class_stats *cs = &st->cls[i];
@@ -447,7 +449,7 @@ void mm_stats_get(struct mm_stats *st)
 
 uint64_t mm_live_blocks(void)
 {
-	int64_t n = (int64_t)large_blocks;
+	int64_t n = (int64_t)__atomic_load_n(&large_blocks, __ATOMIC_RELAXED);
 
 	if (CONFIG_DEBUG_MEMORY)
 		return mm_debug_live();
@@ -520,4 +522,15 @@ void mm_shutdown_report(void)
 		mm_stats_print();
 	if (CONFIG_DEBUG_MEMORY)
 		mm_debug_leak_report(true);
+}
+
+uint64_t mm_free_pages_settled(void)
+{
+	struct mm_stats st;
+
+	if (CONFIG_DEBUG_MEMORY)
+		mm_debug_flush_quarantine();
+	mm_reclaim();
+	mm_stats_get(&st);
+	return st.free_pages + st.cpu_cached_pages + st.deferred_pages;
 }

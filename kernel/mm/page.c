@@ -49,7 +49,7 @@ static struct shrinker *shrinkers;
 static uint64_t min_pages, low_pages;
 static uint64_t failures, shrink_runs, shrunk_pages;
 static bool ready;
-static int shrinking; /* [c]: one CPU today; the SMP issue makes it per CPU */
+static uint8_t shrinking[CONFIG_MAX_CPUS]; /* [c] this CPU is inside run_shrinkers() */
 
 /* Free RAM not yet given to the buddy allocator; guarded by grow_lock (before zone->lock). */
 static struct spinlock grow_lock = SPINLOCK_INIT("mm-grow");
@@ -183,14 +183,16 @@ static void pcp_drain(struct pcp *pc, unsigned keep)
 
 static void run_shrinkers(void)
 {
-	if (shrinking)
+	unsigned cpu = cpu_id();
+
+	if (shrinking[cpu])
 		return; /* a shrinker that allocates must not recurse into shrinking */
-	shrinking = 1;
-	shrink_runs++;
-	pcp_drain(&pcps[cpu_id()], 0);
+	shrinking[cpu] = 1;
+	__atomic_fetch_add(&shrink_runs, 1, __ATOMIC_RELAXED);
+	pcp_drain(&pcps[cpu], 0);
 	for (struct shrinker *s = shrinkers; s; s = s->next)
-		shrunk_pages += s->shrink();
-	shrinking = 0;
+		__atomic_fetch_add(&shrunk_pages, s->shrink(), __ATOMIC_RELAXED);
+	shrinking[cpu] = 0;
 }
 
 void mm_reclaim(void)
@@ -203,8 +205,9 @@ void mm_reclaim(void)
 /* One line per refusal, but at most the first 8 and then one in 1000: a caller in a loop must not flood the console. */
 static void report_failure(unsigned order)
 {
-	failures++;
-	if (failures > 8 && failures % 1000)
+	uint64_t n = __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+
+	if (n > 8 && n % 1000)
 		return;
 	pr_warn("mm: out of memory: order-%u request refused; free %llu KiB, cached %llu KiB, "
 		"min %llu KiB, low %llu KiB, managed %llu KiB, %llu refusals\n",

@@ -24,6 +24,7 @@
 #include <osprey/log.h>
 #include <osprey/mm.h>
 #include <osprey/percpu.h>
+#include <osprey/smp.h>
 #include <osprey/vm.h>
 
 struct vma_set {
@@ -31,15 +32,19 @@ struct vma_set {
 	struct vma v[];
 };
 
+static void quiescent(void *arg)
+{
+	(void)arg;
+}
+
 void rcu_synchronize(void)
 {
 	/*
-	 * Readers run with preemption off.  With one CPU, the caller (which is
-	 * not inside a read section) is proof that none is running.  The SMP
-	 * issue makes this wait until every other CPU has passed a point with
-	 * preemption on (a per-CPU quiescent-state counter).
+	 * Readers (vm_fault) hold the snapshot with interrupts off.  A CPU that
+	 * answers an IPI is therefore outside any read section that began
+	 * before it: once all have answered, no reader can see the old set.
 	 */
-	ASSERT(nr_cpus == 1);
+	smp_call_all(quiescent, NULL);
 }
 
 static struct vma_set *set_alloc(unsigned n)
@@ -293,8 +298,10 @@ int vm_fault(struct address_space *as, uintptr_t addr, bool write, bool exec)
 
 	for (;;) {
 		struct vma v;
+		uint64_t irq;
 
-		preempt_disable(); /* read side: the snapshot stays alive */
+		/* Read side: interrupts off, so rcu_synchronize() waits for us. */
+		__asm__ volatile("pushfq; popq %0; cli" : "=r"(irq) : : "memory");
 		/* acquire: pairs with the release in change() */
 		uint64_t seq = atomic_load_explicit(&as->seq, memory_order_acquire);
 		/* acquire: pairs with the exchange in publish() */
@@ -303,7 +310,8 @@ int vm_fault(struct address_space *as, uintptr_t addr, bool write, bool exec)
 
 		if (found)
 			v = *found;
-		preempt_enable();
+		if (irq & 0x200)
+			__asm__ volatile("sti" ::: "memory");
 		if (!found || addr >= USER_TOP)
 			return -EFAULT;
 		if ((write && !(v.prot & VM_WRITE)) || (exec && !(v.prot & VM_EXEC)) ||

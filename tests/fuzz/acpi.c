@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the ACPI table parsers (kernel/drivers/acpi/tables.c):
- * the input is used as a FADT and as DSDT AML.  ASan catches any read past
+ * the input is used as a FADT, DSDT AML, a MADT and an MP configuration table.  ASan catches any read past
  * the buffer; the checks below catch results that break the contracts.
  */
 #include <stdint.h>
@@ -25,6 +25,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	r = acpi_find_s5(buf, size, &typ);
 	if (r != 0 && r != -22 && r != -2)
+		abort();
+	uint32_t ids[8];
+	unsigned n;
+
+	r = acpi_parse_madt(buf, size, ids, 8, &n);
+	if (r != 0 && r != -22)
+		abort();
+	r = mp_parse_config(buf, size, ids, 8, &n);
+	if (r != 0 && r != -22)
 		abort();
 	/* A FACP signature with any checksum-valid body must parse. */
 	if (size >= 36 && !memcmp(buf, "FACP", 4)) {

@@ -251,7 +251,9 @@ TEST(pressure, heap_fill_and_recover)
  * issue can run it on every CPU at once (frees then cross CPUs through the
  * shared slabs); today it runs on the CPUs there are.
  */
-static int heap_stress(unsigned iterations)
+int heap_stress_run(unsigned iterations);
+
+int heap_stress_run(unsigned iterations)
 {
 	enum { SLOTS = 256 };
 	uint8_t **slot = kcalloc(SLOTS, sizeof(*slot));
@@ -289,7 +291,7 @@ static int heap_stress(unsigned iterations)
 
 TEST(heap, stress_random_sizes)
 {
-	EXPECT_EQ(t, heap_stress(20000), 0);
+	EXPECT_EQ(t, heap_stress_run(20000), 0);
 }
 
 TEST(kstack, guarded_and_fully_mapped)

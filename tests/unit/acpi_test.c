@@ -63,3 +63,73 @@ TEST(acpi, s5_package_forms)
 	EXPECT_EQ(t, acpi_find_s5(method_call, sizeof(method_call), &v), -2);
 	EXPECT_EQ(t, acpi_find_s5(byte_prefix, 3, &v), -2);
 }
+
+TEST(acpi, madt_lists_enabled_cpus)
+{
+	static uint8_t m[36 + 8 + 8 * 3 + 16];
+	uint32_t ids[4], n1 = 1;
+	unsigned n = 99;
+	uint8_t *e = m + 44;
+
+	memset(m, 0, sizeof(m));
+	memcpy(m, "APIC", 4);
+	/* Local APIC 0 enabled, 1 disabled, 2 enabled; an x2APIC 300 enabled. */
+	for (int i = 0; i < 3; i++) {
+		uint32_t flags = i == 1 ? 0 : 1;
+
+		e[0] = 0;
+		e[1] = 8;
+		e[2] = (uint8_t)i;
+		e[3] = (uint8_t)i;
+		memcpy(e + 4, &flags, 4);
+		e += 8;
+	}
+	uint32_t x2 = 300;
+
+	e[0] = 9;
+	e[1] = 16;
+	memcpy(e + 4, &x2, 4);
+	memcpy(e + 8, &n1, 4);
+	checksum(m, sizeof(m));
+	EXPECT_EQ(t, acpi_parse_madt(m, sizeof(m), ids, 4, &n), 0);
+	EXPECT_EQ(t, n, 3);
+	EXPECT_EQ(t, ids[0], 0);
+	EXPECT_EQ(t, ids[1], 2);
+	EXPECT_EQ(t, ids[2], 300);
+	EXPECT_EQ(t, acpi_parse_madt(m, sizeof(m), ids, 1, &n), 0);
+	EXPECT_EQ(t, n, 3); /* counted past max, stored up to it */
+	m[45] = 200;	    /* an entry longer than the table */
+	checksum(m, sizeof(m));
+	EXPECT_EQ(t, acpi_parse_madt(m, sizeof(m), ids, 4, &n), -22);
+}
+
+TEST(acpi, mp_table_lists_enabled_cpus)
+{
+	static uint8_t c[44 + 20 * 2 + 8];
+	uint32_t ids[4];
+	unsigned n;
+	uint16_t len = sizeof(c), count = 3;
+	uint8_t sum = 0;
+
+	memset(c, 0, sizeof(c));
+	memcpy(c, "PCMP", 4);
+	memcpy(c + 4, &len, 2);
+	memcpy(c + 34, &count, 2);
+	c[44] = 0;
+	c[45] = 0;
+	c[47] = 1; /* processor, APIC 0, enabled */
+	c[64] = 0;
+	c[65] = 1;
+	c[67] = 1; /* processor, APIC 1, enabled */
+	c[84] = 1; /* a bus entry */
+	for (size_t i = 0; i < sizeof(c); i++)
+		sum = (uint8_t)(sum + c[i]);
+	c[7] = (uint8_t)-sum;
+	EXPECT_EQ(t, mp_parse_config(c, sizeof(c), ids, 4, &n), 0);
+	EXPECT_EQ(t, n, 2);
+	EXPECT_EQ(t, ids[1], 1);
+	c[84] = 9; /* an unknown entry type */
+	c[7] = (uint8_t)(c[7] - 8);
+	EXPECT_EQ(t, mp_parse_config(c, sizeof(c), ids, 4, &n), -22);
+	EXPECT_EQ(t, mp_parse_config(c, 10, ids, 4, &n), -22);
+}

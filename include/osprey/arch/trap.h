@@ -26,6 +26,8 @@ enum {
 };
 
 void arch_cpu_init(void);
+void *arch_cpu_tables_alloc(unsigned cpu);
+void arch_cpu_init_ap(void *tables);
 void trap_handler(struct trap_frame *tf);
 
 /* Prints "backtrace:" and one line per frame, starting at rip, then rbp's chain. */

@@ -32,9 +32,11 @@ static bool stack_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 		*hi = ks->top;
 		return true;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 3 * CONFIG_MAX_CPUS; i++) {
 		uintptr_t b = ist_stack_bottom(i);
 
+		if (!b)
+			continue;
 		if (addr >= b && addr < b + IST_STACK_SIZE) {
 			*lo = b;
 			*hi = b + IST_STACK_SIZE;

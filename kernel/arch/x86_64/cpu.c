@@ -15,6 +15,7 @@
 #include <osprey/arch/layout.h>
 #include <osprey/arch/trap.h>
 #include <osprey/kernel.h>
+#include <osprey/mm.h>
 
 #define GDT_KCODE 0x08
 #define GDT_KDATA 0x10
@@ -57,14 +58,18 @@ static_assert(sizeof(struct tss) == 104, "TSS layout");
 static_assert(sizeof(struct idt_entry) == 16, "IDT entry layout");
 
 static struct cpu_tables boot_cpu_tables __attribute__((aligned(PAGE_SIZE)));
+static struct cpu_tables *tables_of[CONFIG_MAX_CPUS];
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 extern const char trap_stubs[];
 
 enum { IST_DF = 1, IST_NMI = 2, IST_MC = 3 };
 
+/* The IST stacks of every CPU that is up, i = cpu * 3 + which; 0 past the end. */
 uintptr_t ist_stack_bottom(int i)
 {
-	return (uintptr_t)boot_cpu_tables.ist_stacks[i];
+	struct cpu_tables *t = i / 3 < CONFIG_MAX_CPUS ? tables_of[i / 3] : NULL;
+
+	return t ? (uintptr_t)t->ist_stacks[i % 3] : 0;
 }
 
 static void set_gate(int vec, int ist)
@@ -81,9 +86,8 @@ static void set_gate(int vec, int ist)
 	e->reserved = 0;
 }
 
-void arch_cpu_init(void)
+static void load_tables(struct cpu_tables *t)
 {
-	struct cpu_tables *t = &boot_cpu_tables;
 	uint64_t tss = (uint64_t)&t->tss;
 
 	t->gdt[0] = 0;
@@ -118,13 +122,39 @@ void arch_cpu_init(void)
 			 : "m"(gdtr), "i"(GDT_KCODE), "i"(GDT_KDATA), "r"(GDT_TSS)
 			 : "rax", "memory");
 
+	struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
+
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void arch_cpu_init(void)
+{
 	for (int v = 0; v < 256; v++)
 		set_gate(v, 0);
 	set_gate(VEC_DF, IST_DF);
 	set_gate(VEC_NMI, IST_NMI);
 	set_gate(VEC_MC, IST_MC);
+	tables_of[0] = &boot_cpu_tables;
+	load_tables(&boot_cpu_tables);
+}
 
-	struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
+/*
+ * An application processor's own GDT, TSS and IST stacks (the IDT is
+ * shared): allocated by the BSP, loaded by the AP before it touches
+ * anything per-CPU.
+ */
+void *arch_cpu_tables_alloc(unsigned cpu)
+{
+	struct cpu_tables *t = kzalloc(sizeof(*t));
 
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	if (t) {
+		tables_of[cpu] = t;
+		mm_debug_ignore(t); /* lives as long as its CPU */
+	}
+	return t;
+}
+
+void arch_cpu_init_ap(void *tables)
+{
+	load_tables(tables);
 }

@@ -30,6 +30,7 @@
 #include <osprey/mm.h>
 #include <osprey/panic.h>
 #include <osprey/percpu.h>
+#include <osprey/smp.h>
 #include <osprey/spinlock.h>
 
 #define CR4_PGE (1ull << 7)
@@ -208,15 +209,34 @@ uint64_t mmu_lookup(uintptr_t va, int *level)
 	return e ? *e : 0;
 }
 
+struct flush {
+	uintptr_t va;
+	uint64_t npages;
+};
+
+static void flush_local(void *arg)
+{
+	const struct flush *f = arg;
+
+	if (f->npages > 64) {
+		write_cr3(read_cr3()); /* cheaper than many invlpg; global pages stay */
+		return;
+	}
+	for (uint64_t i = 0; i < f->npages; i++)
+		invlpg(f->va + i * PAGE_SIZE);
+}
+
+/*
+ * The shoot-down: this CPU, then every other one by IPI, waiting for all.
+ * Kernel mappings are global and may be cached anywhere; a user range is
+ * flushed everywhere too (conservative: the address space may run on any CPU).
+ */
 void tlb_flush_range(uintptr_t va, uint64_t npages)
 {
-	/*
-	 * Local CPU only while there is one.  The SMP issue adds the shoot-down:
-	 * an IPI to every CPU that may hold the mapping, each running invlpg on
-	 * the same range, and waiting for their acknowledgements.
-	 */
-	for (uint64_t i = 0; i < npages; i++)
-		invlpg(va + i * PAGE_SIZE);
+	struct flush f = { va, npages };
+
+	flush_local(&f);
+	smp_call_all(flush_local, &f);
 }
 
 int mmu_map_direct(uint64_t pa, uint64_t len, bool uncached, void **va)
@@ -336,4 +356,37 @@ void mmu_free_root(uint64_t root_pa)
 		page_free(pdpt, 0);
 	}
 	page_free(root, 0);
+}
+
+/*
+ * The trampoline page, identity-mapped in the kernel's own tables while
+ * application processors turn paging on (their next instruction fetch is
+ * at its physical address).  Address spaces do not share the lower half, so
+ * nothing else sees it; mmu_identity_unmap() removes it and its tables.
+ */
+int mmu_identity_map(uint64_t pa)
+{
+	preempt_disable();
+	raw_spin_lock(&kernel_pt_lock);
+	int err = map_one(kernel_root, pa, pa, 1, PTE_W);
+
+	raw_spin_unlock(&kernel_pt_lock);
+	preempt_enable();
+	return err;
+}
+
+void mmu_identity_unmap(void)
+{
+	preempt_disable();
+	raw_spin_lock(&kernel_pt_lock);
+	if (kernel_root[0] & PTE_P) {
+		uint64_t *pdpt = phys_to_virt(kernel_root[0] & PTE_ADDR);
+
+		free_table(pdpt, 3);
+		page_free(pdpt, 0);
+		kernel_root[0] = 0;
+	}
+	raw_spin_unlock(&kernel_pt_lock);
+	preempt_enable();
+	write_cr3(read_cr3());
 }

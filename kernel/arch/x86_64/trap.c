@@ -4,14 +4,18 @@
  * with its name, the faulting address, the registers and a backtrace with
  * function names, and the machine stops with the panic status.
  */
+#include <osprey/arch/apic.h>
 #include <osprey/arch/cpu.h>
 #include <osprey/arch/trap.h>
 #include <osprey/kernel.h>
 #include <osprey/ksyms.h>
 #include <osprey/log.h>
+#include <osprey/lockdep.h>
 #include <osprey/mm.h>
 #include <osprey/panic.h>
 #include <osprey/percpu.h>
+#include <osprey/sched.h>
+#include <osprey/smp.h>
 #include <osprey/vm.h>
 #include <osprey/trace.h>
 
@@ -101,6 +105,22 @@ static void stack_overflow_check(struct trap_frame *tf)
 void trap_handler(struct trap_frame *tf)
 {
 	trace_trap_entry(tf->vector, tf->rip);
+	if (tf->vector == VEC_TIMER || tf->vector == VEC_RESCHED || tf->vector == VEC_CALL) {
+		lapic_eoi();
+		lockdep_irq_enter();
+		if (tf->vector == VEC_TIMER)
+			sched_timer_irq();
+		else if (tf->vector == VEC_CALL)
+			smp_call_handler();
+		else
+			sched_ipi();
+		lockdep_irq_exit();
+		/* Back in the interrupted thread's context: it may be preempted here. */
+		sched_preempt_check();
+		return;
+	}
+	if (tf->vector == VEC_SPURIOUS)
+		return; /* no EOI for a spurious interrupt */
 	if (tf->vector == VEC_PF && user_fault(tf))
 		return;
 	if (tf->vector == VEC_DF)

@@ -116,3 +116,37 @@ void acpi_power_off(void)
 	if (fadt.pm1b_cnt)
 		outw((uint16_t)fadt.pm1b_cnt, (uint16_t)((slp_typ & 7) << 10 | SLP_EN));
 }
+
+/* The MP floating pointer: "_MP_" on a 16-byte boundary in the BIOS area. */
+static int mp_cpu_ids(uint32_t *ids, unsigned max, unsigned *n)
+{
+	const uint8_t *bios = map_phys(0xe0000, 0x20000);
+
+	for (uint32_t off = 0; bios && off + 16 <= 0x20000; off += 16) {
+		if (memcmp(bios + off, "_MP_", 4) != 0)
+			continue;
+		uint32_t cfg;
+
+		memcpy(&cfg, bios + off + 4, 4);
+		const uint8_t *hdr = map_phys(cfg, 44);
+		uint16_t tlen;
+
+		if (!hdr)
+			return -ENOENT;
+		memcpy(&tlen, hdr + 4, 2);
+		const uint8_t *t = map_phys(cfg, tlen < 44 ? 44 : tlen);
+
+		return t ? mp_parse_config(t, tlen, ids, max, n) : -ENOENT;
+	}
+	return -ENOENT;
+}
+
+int acpi_cpu_ids(uint32_t *ids, unsigned max, unsigned *n)
+{
+	uint32_t len;
+	const uint8_t *madt = find_table("APIC", &len);
+
+	if (madt && acpi_parse_madt(madt, len, ids, max, n) == 0 && *n)
+		return 0;
+	return mp_cpu_ids(ids, max, n);
+}

@@ -111,3 +111,66 @@ int acpi_find_s5(const uint8_t *aml, size_t len, uint8_t *slp_typ)
 	}
 	return -ENOENT;
 }
+
+static void add_cpu(uint32_t *ids, unsigned max, unsigned *n, uint32_t id)
+{
+	if (*n < max)
+		ids[*n] = id;
+	(*n)++;
+}
+
+int acpi_parse_madt(const uint8_t *buf, size_t len, uint32_t *ids, unsigned max, unsigned *n)
+{
+	*n = 0;
+	if (acpi_check_table(buf, len, "APIC"))
+		return -EINVAL;
+	uint32_t tlen = rd32(buf + 4);
+
+	/* Entries follow the header, the local APIC address and the flags. */
+	for (uint32_t off = ACPI_HEADER_LEN + 8; off + 2 <= tlen;) {
+		uint8_t type = buf[off], elen = buf[off + 1];
+
+		if (elen < 2 || off + elen > tlen)
+			return -EINVAL;
+		if (type == 0 && elen >= 8 && (rd32(buf + off + 4) & 1))
+			add_cpu(ids, max, n, buf[off + 3]);
+		else if (type == 9 && elen >= 16 && (rd32(buf + off + 8) & 1))
+			add_cpu(ids, max, n, rd32(buf + off + 4));
+		off += elen;
+	}
+	return 0;
+}
+
+int mp_parse_config(const uint8_t *buf, size_t len, uint32_t *ids, unsigned max, unsigned *n)
+{
+	*n = 0;
+	if (len < 44 || memcmp(buf, "PCMP", 4) != 0)
+		return -EINVAL;
+	uint16_t tlen, count;
+
+	memcpy(&tlen, buf + 4, 2);
+	memcpy(&count, buf + 34, 2);
+	if (tlen < 44 || tlen > len)
+		return -EINVAL;
+	uint8_t sum = 0;
+
+	for (uint16_t i = 0; i < tlen; i++)
+		sum = (uint8_t)(sum + buf[i]);
+	if (sum)
+		return -EINVAL;
+	uint32_t off = 44;
+
+	for (uint16_t i = 0; i < count; i++) {
+		if (off >= tlen)
+			return -EINVAL;
+		uint8_t type = buf[off];
+		uint32_t elen = type == 0 ? 20 : 8;
+
+		if (type > 4 || off + elen > tlen)
+			return -EINVAL;
+		if (type == 0 && (buf[off + 3] & 1))
+			add_cpu(ids, max, n, buf[off + 1]);
+		off += elen;
+	}
+	return 0;
+}

@@ -1,7 +1,8 @@
 /*
- * ratio: puts two sets of "ALLOC name ns" lines side by side.
+ * ratio: puts two sets of "KEY name value" lines side by side (the figures
+ * of one benchmark measured on our side and on the baseline's).
  *
- *   ratio LABEL OURS_NAME OURS_FILE BASE_NAME BASE_FILE
+ *   ratio KEY LABEL OURS_NAME OURS_FILE BASE_NAME BASE_FILE
  *
  * Prints a table and one "BENCH LABEL.name ours=X base=Y ratio=Z" line per
  * figure (ratio = ours / base: below 1 means we are faster).  A file may hold
@@ -18,6 +19,8 @@ struct fig {
 	double ns;
 };
 
+static const char *key;
+
 static int load(const char *path, struct fig *f)
 {
 	FILE *fp = fopen(path, "r");
@@ -29,11 +32,12 @@ static int load(const char *path, struct fig *f)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), fp)) {
-		const char *p = strstr(line, "ALLOC ");
+		const char *p = strstr(line, key);
+		size_t klen = strlen(key);
 		struct fig g;
 		int i;
 
-		if (!p || sscanf(p, "ALLOC %31s %lf", g.name, &g.ns) != 2)
+		if (!p || p[klen] != ' ' || sscanf(p + klen, " %31s %lf", g.name, &g.ns) != 2)
 			continue;
 		for (i = 0; i < n && strcmp(f[i].name, g.name); i++)
 			;
@@ -53,18 +57,19 @@ int main(int argc, char **argv)
 	struct fig ours[MAX], base[MAX];
 	int no, nb, shown = 0;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: ratio LABEL OURS_NAME OURS_FILE BASE_NAME BASE_FILE\n");
+	if (argc != 7) {
+		fprintf(stderr, "usage: ratio KEY LABEL OURS_NAME OURS_FILE BASE_NAME BASE_FILE\n");
 		return 2;
 	}
+	key = argv[1];
+	argv++;
 	no = load(argv[3], ours);
 	nb = load(argv[5], base);
 	if (no <= 0 || nb <= 0) {
-		fprintf(stderr, "ratio: no ALLOC lines in %s\n", no <= 0 ? argv[3] : argv[5]);
+		fprintf(stderr, "ratio: no %s lines in %s\n", key, no <= 0 ? argv[3] : argv[5]);
 		return 1;
 	}
-	printf("%-10s %12s %12s %8s   (ns per malloc+free pair, best of all rounds)\n", argv[1],
-	       argv[2], argv[4], "ratio");
+	printf("%-10s %12s %12s %8s   (best of all rounds)\n", argv[1], argv[2], argv[4], "ratio");
 	for (int i = 0; i < no; i++) {
 		for (int j = 0; j < nb; j++) {
 			if (strcmp(ours[i].name, base[j].name))

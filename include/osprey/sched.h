@@ -1,0 +1,104 @@
+/*
+ * Threads and the scheduler (kernel/core/sched.c).
+ *
+ * Every kernel thread has a fully mapped stack with a guard page (decision
+ * 5).  Each CPU has a run queue with two classes: real-time threads
+ * (SCHED_FIFO and SCHED_RR, priorities 1..99, the higher runs first) and
+ * fair-share threads (the least virtual run time runs next).  Preemption:
+ * a time slice ends (timer interrupt), or a thread of higher priority wakes.
+ * Idle CPUs halt; the timer is armed only when something needs it.
+ *
+ * Thread states change under the run queue's lock with atomic stores;
+ * wake-up is a compare-exchange BLOCKED -> RUNNABLE, so a wake-up racing a
+ * thread going to sleep is never lost (see thread_wake()).
+ */
+#ifndef OSPREY_SCHED_H
+#define OSPREY_SCHED_H
+
+#include <osprey/kernel.h>
+#include <osprey/list.h>
+#include <osprey/spinlock.h>
+
+enum thread_state { T_NEW, T_RUNNABLE, T_RUNNING, T_BLOCKED, T_EXITED };
+enum sched_policy { SCHED_FAIR, SCHED_FIFO, SCHED_RR };
+
+#define THREAD_NAME_MAX 24
+#define SCHED_SLICE_NS 3000000ull
+
+struct kstack;
+struct runqueue;
+
+struct thread {
+	uint64_t rsp;		    /* [q] saved stack pointer while switched out */
+	struct kstack *stack;	    /* [i] NULL for a CPU's boot thread */
+	char name[THREAD_NAME_MAX]; /* [i] */
+	uint64_t tid;		    /* [i] */
+	_Atomic int state;	    /* [q] enum thread_state; see thread_wake() */
+	int policy;		    /* [q] */
+	int base_prio;		    /* [q] 0 for fair, 1..99 for real time */
+	int prio;		    /* [q] effective: base, or inherited through a mutex */
+	uint64_t vruntime;	    /* [q] fair class: ns run */
+	uint64_t slice_end;	    /* [q] clock_ns() when the slice ends */
+	uint64_t wake_at;	    /* [q] sleeping: the deadline; 0 otherwise */
+	struct runqueue *rq;	    /* [q] the CPU it runs on */
+	struct list rq_link;	    /* [q] run queue or sleep list */
+	struct list wait_link;	    /* [w] the wait queue it sleeps on */
+	void (*fn)(void *);	    /* [i] */
+	void *arg;		    /* [i] */
+	bool detached;		    /* [q] */
+	bool in_sleep_list;	    /* [q] */
+	struct thread *joiner;	    /* [q] thread waiting in thread_join() */
+	struct mutex *blocked_on;   /* [q] the mutex it waits for (priority inheritance) */
+	uint64_t switches;	    /* [q] times it was switched in */
+	_Atomic int on_cpu;	    /* [a] its stack is in use: until the switch away completes */
+	/* [c] mutexes held, for the lock-order checker (CONFIG_LOCKDEP) */
+	struct {
+		const void *lock;
+		int cls;
+		void *site;
+	} held[8];
+	int nheld;
+};
+
+void sched_init(void);
+/*
+ * Starts preemptive scheduling (the timer and the idle thread); the first
+ * thread_create() does it, so a program that never makes a thread pays
+ * nothing at boot.  Idempotent.
+ */
+int sched_start(void);
+/* For smp.c: an application processor's idle thread, made on the BSP, run on the AP. */
+struct thread *sched_alloc_idle(unsigned cpu);
+void sched_free_idle(struct thread *t);
+void sched_init_ap(unsigned cpu, struct thread *idle);
+void sched_idle(void) __noreturn;
+/* The reschedule IPI: another CPU queued a thread here. */
+void sched_ipi(void);
+/* Creates a thread that runs fn(arg); it starts at once (runnable). */
+int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread **out);
+/* The same on a given CPU (-1: the least loaded); it stays there. */
+int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, struct thread **out);
+int thread_set_priority(struct thread *t, int policy, int prio);
+void thread_exit(void) __noreturn;
+/* Waits for t to exit and frees it. */
+int thread_join(struct thread *t);
+void thread_detach(struct thread *t);
+struct thread *thread_current(void);
+void thread_yield(void);
+void thread_sleep_ns(uint64_t ns);
+
+/* Blocking: set BLOCKED, then schedule(); thread_wake() makes it runnable. */
+void thread_block_prepare(void);
+void schedule(void);
+bool thread_wake(struct thread *t);
+
+/* For the interrupt path: timer expiry and the preemption check on return. */
+void sched_timer_irq(void);
+void sched_preempt_check(void);
+/* Number of threads alive (for tests: a storm must leave it as it was). */
+uint64_t sched_threads_alive(void);
+bool sched_started(void);
+/* --bench=sched; -ENOENT for another name. */
+int sched_bench(const char *name);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * Sleeping synchronisation (kernel/core/sync.c): wait queues, mutexes with
+ * priority inheritance, condition variables, semaphores.
+ *
+ * Lock legend for each struct: `lock` is a spinlock taken with interrupts
+ * off; fields tagged [l] are guarded by it.
+ */
+#ifndef OSPREY_SYNC_H
+#define OSPREY_SYNC_H
+
+#include <osprey/list.h>
+#include <osprey/sched.h>
+#include <osprey/spinlock.h>
+
+struct waitq {
+	struct spinlock lock;
+	struct list waiters; /* [l] threads, by wait_link, in arrival order */
+};
+
+void waitq_init(struct waitq *wq, const char *name);
+/* Sleeps until woken; the caller checks its condition again afterwards. */
+void waitq_wait(struct waitq *wq);
+/* Wakes one waiter (the first); returns whether there was one. */
+bool waitq_wake_one(struct waitq *wq);
+unsigned waitq_wake_all(struct waitq *wq);
+
+struct mutex {
+	struct spinlock lock;
+	struct thread *owner; /* [l] */
+	struct list waiters;  /* [l] by wait_link */
+	const char *name;     /* [i] */
+};
+
+void mutex_init(struct mutex *m, const char *name);
+struct thread *mutex_owner_of(struct mutex *m);
+void mutex_lock(struct mutex *m);
+bool mutex_trylock(struct mutex *m);
+/* Returns -EPERM (and changes nothing) when the caller is not the owner. */
+int mutex_unlock(struct mutex *m);
+/* Priority inheritance is on; tests switch it off to show what it prevents. */
+extern bool mutex_inherit_priority;
+
+struct condvar {
+	struct waitq wq;
+};
+
+void condvar_init(struct condvar *c, const char *name);
+/* Caller holds m; it is released while waiting and held again on return. */
+void condvar_wait(struct condvar *c, struct mutex *m);
+void condvar_signal(struct condvar *c);
+void condvar_broadcast(struct condvar *c);
+
+struct semaphore {
+	struct spinlock lock;
+	long count; /* [l] */
+	struct waitq wq;
+};
+
+void sem_init(struct semaphore *s, long count, const char *name);
+void sem_down(struct semaphore *s);
+void sem_up(struct semaphore *s);
+
+#endif

@@ -1,0 +1,244 @@
+/*
+ * Sleeping synchronisation: wait queues, mutexes with priority inheritance,
+ * condition variables and semaphores, all built on thread_block_prepare(),
+ * schedule() and thread_wake() (sched.c), which make a wake-up that races a
+ * thread going to sleep harmless.
+ *
+ * Mutex: the owner hands the lock straight to the highest-priority waiter
+ * on unlock, so a low-priority thread cannot barge in ahead of it.  A waiter
+ * of higher priority than the owner lends the owner its priority
+ * (transitively, through the chain of owners it waits for) until the owner
+ * unlocks.  Inheritance is single-grant: the owner returns to its base
+ * priority when it unlocks, which is exact while a thread holds one
+ * contended mutex at a time.
+ *
+ * Each object's spinlock is taken with interrupts off and is above rq->lock
+ * in the lock order.
+ */
+#include <osprey/lockdep.h>
+#include <osprey/percpu.h>
+#include <osprey/sync.h>
+
+bool mutex_inherit_priority = true;
+
+void sched_inherit(struct thread *t, int prio);
+void sched_restore_priority(struct thread *t);
+
+static uint64_t lock_irq(struct spinlock *l)
+{
+	uint64_t flags;
+
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+	raw_spin_lock(l);
+	return flags;
+}
+
+static void unlock_irq(struct spinlock *l, uint64_t flags)
+{
+	raw_spin_unlock(l);
+	if (flags & 0x200)
+		__asm__ volatile("sti" ::: "memory");
+}
+
+void waitq_init(struct waitq *wq, const char *name)
+{
+	spin_init(&wq->lock, name);
+	list_init(&wq->waiters);
+}
+
+void waitq_wait(struct waitq *wq)
+{
+	struct thread *me = thread_current();
+
+	might_sleep(__builtin_return_address(0));
+	uint64_t flags = lock_irq(&wq->lock);
+
+	list_add_tail(&wq->waiters, &me->wait_link);
+	thread_block_prepare();
+	unlock_irq(&wq->lock, flags);
+	schedule();
+}
+
+bool waitq_wake_one(struct waitq *wq)
+{
+	struct thread *t = NULL;
+	uint64_t flags = lock_irq(&wq->lock);
+
+	if (!list_empty(&wq->waiters)) {
+		t = list_entry(wq->waiters.next, struct thread, wait_link);
+		list_del(&t->wait_link);
+	}
+	unlock_irq(&wq->lock, flags);
+	if (t) {
+		thread_wake(t);
+		sched_preempt_check();
+	}
+	return t != NULL;
+}
+
+unsigned waitq_wake_all(struct waitq *wq)
+{
+	unsigned n = 0;
+
+	while (waitq_wake_one(wq))
+		n++;
+	return n;
+}
+
+void mutex_init(struct mutex *m, const char *name)
+{
+	/* One class for every mutex's inner spinlock: the mutex itself is `name`. */
+	spin_init(&m->lock, "mutex-inner");
+	m->owner = NULL;
+	list_init(&m->waiters);
+	m->name = name;
+}
+
+struct thread *mutex_owner_of(struct mutex *m)
+{
+	return m->owner;
+}
+
+bool mutex_trylock(struct mutex *m)
+{
+	uint64_t flags = lock_irq(&m->lock);
+	bool got = !m->owner;
+
+	if (got)
+		m->owner = thread_current();
+	unlock_irq(&m->lock, flags);
+	if (got && CONFIG_LOCKDEP)
+		lockdep_mutex_acquire(m->name, m, __builtin_return_address(0));
+	return got;
+}
+
+void mutex_lock(struct mutex *m)
+{
+	struct thread *me = thread_current();
+	uint64_t flags;
+
+	might_sleep(__builtin_return_address(0));
+	if (CONFIG_LOCKDEP)
+		lockdep_mutex_acquire(m->name, m, __builtin_return_address(0));
+	flags = lock_irq(&m->lock);
+	ASSERT(m->owner != me);
+	if (!m->owner) {
+		m->owner = me;
+		unlock_irq(&m->lock, flags);
+		return;
+	}
+	/* Queue by priority, first come first served within one. */
+	struct list *pos;
+
+	for (pos = m->waiters.next; pos != &m->waiters; pos = pos->next)
+		if (list_entry(pos, struct thread, wait_link)->prio < me->prio)
+			break;
+	list_add_tail(pos, &me->wait_link);
+	me->blocked_on = m;
+	struct thread *owner = m->owner;
+
+	thread_block_prepare();
+	unlock_irq(&m->lock, flags);
+	if (mutex_inherit_priority && owner->prio < me->prio)
+		sched_inherit(owner, me->prio);
+	/* The unlocking owner hands the mutex over before it wakes us. */
+	do
+		schedule();
+	while (__atomic_load_n(&m->owner, __ATOMIC_ACQUIRE) != me);
+	me->blocked_on = NULL;
+}
+
+int mutex_unlock(struct mutex *m)
+{
+	struct thread *me = thread_current(), *next = NULL;
+	uint64_t flags = lock_irq(&m->lock);
+
+	if (m->owner != me) {
+		unlock_irq(&m->lock, flags);
+		lockdep_bad_unlock(m->name, __builtin_return_address(0));
+		return -EPERM;
+	}
+	if (CONFIG_LOCKDEP)
+		lockdep_mutex_release(m);
+	if (!list_empty(&m->waiters)) {
+		next = list_entry(m->waiters.next, struct thread, wait_link);
+		list_del(&next->wait_link);
+	}
+	/* release: the next owner sees everything done under the mutex */
+	__atomic_store_n(&m->owner, next, __ATOMIC_RELEASE);
+	unlock_irq(&m->lock, flags);
+	if (me->prio != me->base_prio)
+		sched_restore_priority(me);
+	if (next)
+		thread_wake(next);
+	sched_preempt_check();
+	return 0;
+}
+
+void condvar_init(struct condvar *c, const char *name)
+{
+	waitq_init(&c->wq, name);
+}
+
+void condvar_wait(struct condvar *c, struct mutex *m)
+{
+	struct thread *me = thread_current();
+	uint64_t flags = lock_irq(&c->wq.lock);
+
+	/* Queued before the mutex is released: a signal after it cannot be missed. */
+	list_add_tail(&c->wq.waiters, &me->wait_link);
+	thread_block_prepare();
+	unlock_irq(&c->wq.lock, flags);
+	mutex_unlock(m);
+	schedule();
+	mutex_lock(m);
+}
+
+void condvar_signal(struct condvar *c)
+{
+	waitq_wake_one(&c->wq);
+}
+
+void condvar_broadcast(struct condvar *c)
+{
+	waitq_wake_all(&c->wq);
+}
+
+void sem_init(struct semaphore *s, long count, const char *name)
+{
+	spin_init(&s->lock, name);
+	s->count = count;
+	waitq_init(&s->wq, name);
+}
+
+void sem_down(struct semaphore *s)
+{
+	might_sleep(__builtin_return_address(0));
+	for (;;) {
+		uint64_t flags = lock_irq(&s->lock);
+
+		if (s->count > 0) {
+			s->count--;
+			unlock_irq(&s->lock, flags);
+			return;
+		}
+		/* Queue while holding the count's lock, so an up() in between finds us. */
+		struct thread *me = thread_current();
+
+		raw_spin_lock(&s->wq.lock);
+		list_add_tail(&s->wq.waiters, &me->wait_link);
+		thread_block_prepare();
+		raw_spin_unlock(&s->wq.lock);
+		unlock_irq(&s->lock, flags);
+		schedule();
+	}
+}
+
+void sem_up(struct semaphore *s)
+{
+	uint64_t flags = lock_irq(&s->lock);
+
+	s->count++;
+	unlock_irq(&s->lock, flags);
+	waitq_wake_one(&s->wq);
+}

@@ -1,0 +1,26 @@
+# bench/sched: thread switch and wake-up round trips, Osprey's kernel threads
+# (--bench=sched) against pthreads in a static program on the Linux guest,
+# same QEMU flags, one CPU each, in one run.  Cross-CPU wake-up latency joins
+# when SMP lands.
+
+$(LG)/bin/sched: bench/sched/linux.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -static -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
+		-pthread -o $@ $<
+$(eval $(call linux-guest-initramfs,sched,$(LG)/bin/sched))
+
+.PHONY: bench-sched
+BENCH_STEPS += bench-sched
+bench-sched: $(RATIO) $(LINUX_VMLINUX) $(LG)/sched.cpio $(KERNEL) $(OSPREY)
+	$(Q)rm -f $(BB)/sched-*.txt
+	$(Q)for run in 1 2; do \
+		$(OSPREY) run -m $(BENCH_MEM) --timeout 300 --kernel $(KERNEL) -e '--bench=sched' \
+			>> $(BB)/sched-osprey.txt || exit 1; \
+		for try in 1 2 3; do \
+			timeout 120 $(call linux-guest-cmd,sched) > $(BB)/sched-linux-run.txt; \
+			grep -q '^SCHED switch' $(BB)/sched-linux-run.txt && break; \
+			echo "bench-sched: the Linux guest did not finish (try $$try)"; \
+		done; \
+		cat $(BB)/sched-linux-run.txt >> $(BB)/sched-linux.txt; \
+	done
+	$(Q)$(RATIO) SCHED sched osprey $(BB)/sched-osprey.txt linux $(BB)/sched-linux.txt

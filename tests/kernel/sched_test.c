@@ -1,0 +1,412 @@
+/*
+ * Threads, the scheduler and sleeping locks.  Each case ends with every
+ * thread it made joined (the runner's leak check would see a stack or a
+ * thread left behind).  They run on the CPUs there are; the SMP issue runs
+ * them with 1, 2 and 4.
+ */
+#include <osprey/acpi.h>
+#include <osprey/arch/cpu.h>
+#include <osprey/log.h>
+#include <osprey/mm.h>
+#include <osprey/percpu.h>
+#include <osprey/sched.h>
+#include <osprey/sync.h>
+#include <osprey/test.h>
+#include <osprey/time.h>
+
+static void set_flag(void *arg)
+{
+	*(volatile int *)arg = 42;
+}
+
+TEST(thread, create_and_join)
+{
+	volatile int flag = 0;
+	struct thread *th;
+	uint64_t alive = sched_threads_alive();
+
+	EXPECT_EQ(t, thread_create("setter", set_flag, (void *)&flag, &th), 0);
+	EXPECT_EQ(t, thread_join(th), 0);
+	EXPECT_EQ(t, flag, 42);
+	EXPECT_EQ(t, sched_threads_alive(), alive);
+	EXPECT_EQ(t, thread_join(thread_current()), -EINVAL);
+}
+
+/* Ping-pong: two threads hand a token back and forth through semaphores. */
+#define ROUNDS 100000
+
+struct pingpong {
+	struct semaphore ping, pong;
+	volatile uint64_t count;
+};
+
+static void ponger(void *arg)
+{
+	struct pingpong *pp = arg;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		sem_down(&pp->ping);
+		pp->count++;
+		sem_up(&pp->pong);
+	}
+}
+
+TEST(thread, pingpong_loses_no_wakeup)
+{
+	static struct pingpong pp;
+	struct thread *th;
+
+	sem_init(&pp.ping, 0, "ping");
+	sem_init(&pp.pong, 0, "pong");
+	pp.count = 0;
+	EXPECT_EQ(t, thread_create("ponger", ponger, &pp, &th), 0);
+	uint64_t t0 = clock_ns();
+
+	for (int i = 0; i < ROUNDS; i++) {
+		sem_up(&pp.ping);
+		sem_down(&pp.pong);
+	}
+	uint64_t ns = clock_ns() - t0;
+
+	thread_join(th);
+	EXPECT_EQ(t, pp.count, ROUNDS);
+	kprintf("thread.pingpong: %d rounds, %llu ns per round trip\n", ROUNDS,
+		(unsigned long long)(ns / ROUNDS));
+}
+
+/* N threads add to one counter under a mutex, yielding to mix them up. */
+struct counter {
+	struct mutex m;
+	uint64_t value;
+};
+
+static void adder(void *arg)
+{
+	struct counter *c = arg;
+
+	for (int i = 0; i < 5000; i++) {
+		mutex_lock(&c->m);
+		uint64_t v = c->value;
+
+		if (i % 7 == 0)
+			thread_yield(); /* holding the mutex: others must wait, not race */
+		c->value = v + 1;
+		mutex_unlock(&c->m);
+	}
+}
+
+TEST(mutex, counter_reaches_exact_sum)
+{
+	static struct counter c;
+	struct thread *th[6];
+
+	mutex_init(&c.m, "counter");
+	c.value = 0;
+	for (int i = 0; i < 6; i++)
+		EXPECT_EQ(t, thread_create("adder", adder, &c, &th[i]), 0);
+	for (int i = 0; i < 6; i++)
+		thread_join(th[i]);
+	EXPECT_EQ(t, c.value, 6 * 5000);
+	EXPECT_EQ(t, mutex_unlock(&c.m), -EPERM); /* not the owner */
+}
+
+/* A thread in an endless loop must not starve the rest: preemption. */
+static void hog(void *arg)
+{
+	while (!*(volatile int *)arg)
+		;
+}
+
+TEST(sched, cpu_hog_is_preempted)
+{
+	volatile int stop = 0;
+	struct thread *th;
+
+	EXPECT_EQ(t, thread_create("hog", hog, (void *)&stop, &th), 0);
+	uint64_t t0 = clock_ns();
+
+	thread_yield(); /* the hog runs now; only the timer brings us back */
+	thread_sleep_ns(5000000);
+	uint64_t waited = clock_ns() - t0;
+
+	stop = 1;
+	thread_join(th);
+	EXPECT_GE(t, waited, 5000000);
+	EXPECT_LT(t, waited, 5000000 + 4 * SCHED_SLICE_NS);
+}
+
+TEST(sched, sleep_is_accurate)
+{
+	for (int i = 0; i < 3; i++) {
+		uint64_t t0 = clock_ns();
+
+		thread_sleep_ns(300000); /* 0.3 ms: below a millisecond works */
+		uint64_t d = clock_ns() - t0;
+
+		EXPECT_GE(t, d, 300000);
+		EXPECT_LT(t, d, 3000000);
+	}
+}
+
+/*
+ * Priority inversion: low holds the mutex, high waits for it, medium spins.
+ * With inheritance low runs at high's priority, finishes, and high gets the
+ * mutex at once; without it medium starves low, and high waits for medium.
+ */
+struct inversion {
+	struct mutex m;
+	volatile int low_has_it;
+	volatile uint64_t start, high_done, medium_until;
+};
+
+static void inv_low(void *arg)
+{
+	struct inversion *iv = arg;
+
+	mutex_lock(&iv->m);
+	iv->low_has_it = 1;
+	delay_ns(5000000); /* 5 ms of work under the mutex; the others arrive meanwhile */
+	mutex_unlock(&iv->m);
+}
+
+static void inv_medium(void *arg)
+{
+	struct inversion *iv = arg;
+
+	while (!iv->high_done && clock_ns() < iv->medium_until)
+		;
+}
+
+static void inv_high(void *arg)
+{
+	struct inversion *iv = arg;
+
+	mutex_lock(&iv->m);
+	iv->high_done = clock_ns();
+	mutex_unlock(&iv->m);
+}
+
+static uint64_t run_inversion(void)
+{
+	static struct inversion iv;
+	struct thread *low, *medium, *high;
+
+	mutex_init(&iv.m, "inversion");
+	iv.low_has_it = 0;
+	iv.high_done = 0;
+	/* Above everyone while setting up, so nothing runs before it should. */
+	thread_set_priority(thread_current(), SCHED_FIFO, 99);
+	/* All on this CPU: inversion is a one-CPU story (others would just run medium). */
+	int cpu = (int)cpu_id();
+
+	thread_create_on(cpu, "low", inv_low, &iv, &low);
+	thread_set_priority(low, SCHED_FIFO, 10);
+	while (!iv.low_has_it)
+		thread_sleep_ns(1000000); /* low runs, takes the mutex, and is preempted */
+	thread_create_on(cpu, "medium", inv_medium, &iv, &medium);
+	thread_create_on(cpu, "high", inv_high, &iv, &high);
+	thread_set_priority(high, SCHED_FIFO, 90);
+	thread_set_priority(medium, SCHED_FIFO, 50);
+	iv.start = clock_ns();
+	iv.medium_until = iv.start + 200000000; /* medium gives up after 200 ms */
+	/* Now step aside: high blocks on the mutex, medium spins, low holds it. */
+	thread_set_priority(thread_current(), SCHED_FAIR, 0);
+	thread_join(high);
+	thread_join(medium);
+	thread_join(low);
+	return iv.high_done - iv.start;
+}
+
+TEST(mutex, priority_inheritance_prevents_inversion)
+{
+	uint64_t with = run_inversion();
+
+	mutex_inherit_priority = false;
+	uint64_t without = run_inversion();
+
+	mutex_inherit_priority = true;
+	kprintf("mutex.inversion: high got the mutex after %llu us with inheritance, %llu us "
+		"without\n",
+		(unsigned long long)(with / 1000), (unsigned long long)(without / 1000));
+	EXPECT_LT(t, with, 50000000);	  /* the rest of low's 5 ms of work, then high */
+	EXPECT_GE(t, without, 150000000); /* medium starved low until it gave up */
+}
+
+/* Condition variable: a producer and a consumer. */
+struct queue {
+	struct mutex m;
+	struct condvar nonempty;
+	int items, consumed;
+};
+
+static void consumer(void *arg)
+{
+	struct queue *q = arg;
+
+	mutex_lock(&q->m);
+	while (q->consumed < 1000) {
+		while (!q->items)
+			condvar_wait(&q->nonempty, &q->m);
+		q->items--;
+		q->consumed++;
+	}
+	mutex_unlock(&q->m);
+}
+
+TEST(condvar, producer_consumer)
+{
+	static struct queue q;
+	struct thread *th;
+
+	mutex_init(&q.m, "queue");
+	condvar_init(&q.nonempty, "nonempty");
+	q.items = q.consumed = 0;
+	thread_create("consumer", consumer, &q, &th);
+	for (int i = 0; i < 1000; i++) {
+		mutex_lock(&q.m);
+		q.items++;
+		condvar_signal(&q.nonempty);
+		mutex_unlock(&q.m);
+		if (i % 3 == 0)
+			thread_yield();
+	}
+	thread_join(th);
+	EXPECT_EQ(t, q.consumed, 1000);
+	EXPECT_EQ(t, q.items, 0);
+}
+
+/* A storm of create, exit, sleep and wake leaves nothing behind. */
+static void stormer(void *arg)
+{
+	uint64_t n = (uint64_t)(uintptr_t)arg;
+
+	if (n % 3 == 0)
+		thread_sleep_ns(100000 + n * 1000);
+	else if (n % 3 == 1)
+		thread_yield();
+}
+
+TEST(sched, storm_leaves_no_trace)
+{
+	uint64_t alive = sched_threads_alive();
+	struct thread *th[16];
+
+	uint64_t before = mm_free_pages_settled();
+
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 16; i++)
+			thread_create("storm", stormer, (void *)(uintptr_t)(round * 16 + i),
+				      &th[i]);
+		for (int i = 0; i < 16; i++) {
+			if (i % 4 == 0)
+				thread_detach(th[i]);
+			else
+				thread_join(th[i]);
+		}
+	}
+	/* Detached ones are freed when they have left the CPU: give them the chance. */
+	thread_sleep_ns(2000000);
+	struct thread *last;
+
+	thread_create("last", stormer, (void *)(uintptr_t)1, &last);
+	thread_join(last);
+	EXPECT_EQ(t, sched_threads_alive(), alive);
+	/* Every stack page came back (a leaked thread would hold at least five). */
+	EXPECT_GE(t, mm_free_pages_settled() + MM_CACHE_SLACK_PAGES, before);
+}
+
+/* Several CPUs (the tests run with 1, 2 and 4). */
+TEST(smp, every_listed_cpu_is_online)
+{
+	uint32_t ids[CONFIG_MAX_CPUS];
+	unsigned n = 0;
+
+	if (acpi_cpu_ids(ids, CONFIG_MAX_CPUS, &n) || n == 0)
+		n = 1;
+	EXPECT_EQ(t, nr_cpus, MIN(n, CONFIG_MAX_CPUS));
+	for (unsigned i = 0; i < nr_cpus; i++)
+		EXPECT_TRUE(t, cpus[i] && cpus[i]->id == i);
+}
+
+struct where {
+	volatile unsigned cpu;
+	volatile uint64_t tid;
+};
+
+static void report_cpu(void *arg)
+{
+	struct where *w = arg;
+
+	w->cpu = cpu_id();
+	w->tid = this_cpu()->tid;
+}
+
+TEST(smp, threads_run_where_placed)
+{
+	static struct where w[CONFIG_MAX_CPUS];
+	struct thread *th[CONFIG_MAX_CPUS];
+
+	for (unsigned i = 0; i < nr_cpus; i++) {
+		w[i].cpu = ~0u;
+		EXPECT_EQ(t, thread_create_on((int)i, "where", report_cpu, &w[i], &th[i]), 0);
+	}
+	for (unsigned i = 0; i < nr_cpus; i++) {
+		thread_join(th[i]);
+		EXPECT_EQ(t, w[i].cpu, i);
+		EXPECT_NE(t, w[i].tid, 0);
+	}
+}
+
+/* Ping-pong between two CPUs: every wake-up crosses by IPI. */
+TEST(smp, pingpong_across_cpus)
+{
+	static struct pingpong pp;
+	struct thread *th;
+
+	if (nr_cpus < 2)
+		return; /* one CPU: thread.pingpong_loses_no_wakeup covers it */
+	sem_init(&pp.ping, 0, "ping");
+	sem_init(&pp.pong, 0, "pong");
+	pp.count = 0;
+	EXPECT_EQ(t,
+		  thread_create_on((int)(cpu_id() + 1) % (int)nr_cpus, "ponger", ponger, &pp, &th),
+		  0);
+	uint64_t t0 = clock_ns();
+
+	for (int i = 0; i < ROUNDS / 10; i++) {
+		sem_up(&pp.ping);
+		sem_down(&pp.pong);
+	}
+	uint64_t ns = clock_ns() - t0;
+
+	/* Let the ponger finish its remaining rounds. */
+	for (int i = ROUNDS / 10; i < ROUNDS; i++) {
+		sem_up(&pp.ping);
+		sem_down(&pp.pong);
+	}
+	thread_join(th);
+	EXPECT_EQ(t, pp.count, ROUNDS);
+	kprintf("smp.pingpong: %llu ns per cross-CPU round trip\n",
+		(unsigned long long)(ns / (ROUNDS / 10)));
+}
+
+int heap_stress_run(unsigned iterations);
+
+/* The allocator stress on every CPU at once: frees cross CPUs through the slabs. */
+static void stress_thread(void *arg)
+{
+	*(volatile int *)arg = heap_stress_run(20000);
+}
+
+TEST(smp, heap_stress_on_every_cpu)
+{
+	static int bad[CONFIG_MAX_CPUS];
+	struct thread *th[CONFIG_MAX_CPUS];
+
+	for (unsigned i = 0; i < nr_cpus; i++)
+		EXPECT_EQ(t, thread_create_on((int)i, "stress", stress_thread, &bad[i], &th[i]), 0);
+	for (unsigned i = 0; i < nr_cpus; i++) {
+		thread_join(th[i]);
+		EXPECT_EQ(t, bad[i], 0);
+	}
+}
