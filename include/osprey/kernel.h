@@ -26,6 +26,7 @@
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 
 #define EPERM 1
+#define EAGAIN 11
 #define EACCES 13
 #define ENOENT 2
 #define EIO 5

@@ -89,6 +89,11 @@ void thread_sleep_ns(uint64_t ns);
 
 /* Blocking: set BLOCKED, then schedule(); thread_wake() makes it runnable. */
 void thread_block_prepare(void);
+/*
+ * After thread_block_prepare(): sleeps until woken or ns pass (0: no limit).
+ * Returns at once if the wake-up came already.
+ */
+void thread_block_timeout(uint64_t ns);
 void schedule(void);
 bool thread_wake(struct thread *t);
 

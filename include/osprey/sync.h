@@ -60,4 +60,33 @@ void sem_init(struct semaphore *s, long count, const char *name);
 void sem_down(struct semaphore *s);
 void sem_up(struct semaphore *s);
 
+/*
+ * Reader-writer lock, sleeping, writer-preferring: once a writer waits, new
+ * readers wait behind it, so writers are not starved.
+ */
+struct rwlock {
+	struct spinlock lock;
+	int readers;	       /* [l] holding it for reading */
+	int writers_waiting;   /* [l] */
+	struct thread *writer; /* [l] */
+	struct waitq readq, writeq;
+};
+
+void rwlock_init(struct rwlock *rw, const char *name);
+void rw_read_lock(struct rwlock *rw);
+void rw_read_unlock(struct rwlock *rw);
+void rw_write_lock(struct rwlock *rw);
+void rw_write_unlock(struct rwlock *rw);
+
+/*
+ * Futex-style wait and wake on an address (what the Linux futex system call
+ * is built on): futex_wait sleeps only if *addr still equals expected
+ * (-EAGAIN otherwise), until a futex_wake on the same address or timeout_ns
+ * (0: none; -ETIMEDOUT).  futex_wake wakes up to n waiters and returns how
+ * many.
+ */
+int futex_wait(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
+int futex_wake(const uint32_t *addr, int n);
+void futex_init(void);
+
 #endif

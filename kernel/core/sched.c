@@ -369,6 +369,7 @@ void sched_init(void)
 	atomic_init(&boot_thread.state, T_RUNNING);
 	rq->current = &boot_thread;
 	alive = 1;
+	futex_init();
 }
 
 static void thread_stack_init(struct thread *t)
@@ -656,6 +657,33 @@ void thread_sleep_ns(uint64_t ns)
 	t->in_sleep_list = true;
 	atomic_store_explicit(&t->state, T_BLOCKED, memory_order_release);
 	switch_threads(rq);
+	raw_spin_unlock(&this_rq()->lock);
+	irq_restore(flags);
+}
+
+void thread_block_timeout(uint64_t ns)
+{
+	struct thread *t = thread_current();
+	uint64_t flags;
+	struct runqueue *rq;
+	struct list *pos;
+
+	might_sleep(__builtin_return_address(0));
+	flags = irq_save();
+	rq = this_rq();
+	raw_spin_lock(&rq->lock);
+	/* Woken already, between thread_block_prepare() and here: nothing to wait for. */
+	if (atomic_load_explicit(&t->state, memory_order_acquire) == T_BLOCKED) {
+		if (ns) {
+			t->wake_at = clock_ns() + ns;
+			for (pos = rq->sleepers.next; pos != &rq->sleepers; pos = pos->next)
+				if (list_entry(pos, struct thread, rq_link)->wake_at > t->wake_at)
+					break;
+			list_add_tail(pos, &t->rq_link);
+			t->in_sleep_list = true;
+		}
+		switch_threads(rq);
+	}
 	raw_spin_unlock(&this_rq()->lock);
 	irq_restore(flags);
 }

@@ -242,3 +242,157 @@ void sem_up(struct semaphore *s)
 	unlock_irq(&s->lock, flags);
 	waitq_wake_one(&s->wq);
 }
+
+void rwlock_init(struct rwlock *rw, const char *name)
+{
+	spin_init(&rw->lock, name);
+	rw->readers = 0;
+	rw->writers_waiting = 0;
+	rw->writer = NULL;
+	waitq_init(&rw->readq, "rwlock-readers");
+	waitq_init(&rw->writeq, "rwlock-writers");
+}
+
+/* Caller holds rw->lock (interrupts off): queue on wq and sleep, dropping rw->lock. */
+static void rw_sleep(struct rwlock *rw, struct waitq *wq, uint64_t flags)
+{
+	raw_spin_lock(&wq->lock);
+	list_add_tail(&wq->waiters, &thread_current()->wait_link);
+	thread_block_prepare();
+	raw_spin_unlock(&wq->lock);
+	unlock_irq(&rw->lock, flags);
+	schedule();
+}
+
+void rw_read_lock(struct rwlock *rw)
+{
+	might_sleep(__builtin_return_address(0));
+	for (;;) {
+		uint64_t flags = lock_irq(&rw->lock);
+
+		if (!rw->writer && !rw->writers_waiting) {
+			rw->readers++;
+			unlock_irq(&rw->lock, flags);
+			return;
+		}
+		rw_sleep(rw, &rw->readq, flags);
+	}
+}
+
+void rw_read_unlock(struct rwlock *rw)
+{
+	uint64_t flags = lock_irq(&rw->lock);
+	bool last = --rw->readers == 0;
+
+	unlock_irq(&rw->lock, flags);
+	if (last)
+		waitq_wake_one(&rw->writeq);
+}
+
+void rw_write_lock(struct rwlock *rw)
+{
+	uint64_t flags;
+
+	might_sleep(__builtin_return_address(0));
+	flags = lock_irq(&rw->lock);
+	rw->writers_waiting++;
+	while (rw->writer || rw->readers) {
+		rw_sleep(rw, &rw->writeq, flags);
+		flags = lock_irq(&rw->lock);
+	}
+	rw->writers_waiting--;
+	rw->writer = thread_current();
+	unlock_irq(&rw->lock, flags);
+}
+
+void rw_write_unlock(struct rwlock *rw)
+{
+	uint64_t flags = lock_irq(&rw->lock);
+	bool writers = rw->writers_waiting;
+
+	rw->writer = NULL;
+	unlock_irq(&rw->lock, flags);
+	if (writers)
+		waitq_wake_one(&rw->writeq);
+	else
+		waitq_wake_all(&rw->readq);
+}
+
+/* Futexes: waiters hashed by address into buckets, each with its own lock. */
+#define FUTEX_BUCKETS 64
+
+struct futex_waiter {
+	struct list link;
+	const uint32_t *addr;
+	struct thread *t;
+	bool woken;
+};
+
+static struct futex_bucket {
+	struct spinlock lock;
+	struct list waiters;
+} buckets[FUTEX_BUCKETS];
+/* From sched_init(), before any other CPU or thread exists. */
+void futex_init(void)
+{
+	for (int i = 0; i < FUTEX_BUCKETS; i++) {
+		spin_init(&buckets[i].lock, "futex");
+		list_init(&buckets[i].waiters);
+	}
+}
+
+static struct futex_bucket *bucket_of(const uint32_t *addr)
+{
+	return &buckets[((uintptr_t)addr >> 2) % FUTEX_BUCKETS];
+}
+
+int futex_wait(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
+{
+	struct futex_bucket *b = bucket_of(addr);
+	struct futex_waiter w = { { NULL, NULL }, addr, thread_current(), false };
+	uint64_t flags;
+
+	might_sleep(__builtin_return_address(0));
+	flags = lock_irq(&b->lock);
+	/* The value is read under the bucket lock a waker also takes: no lost wake-up. */
+	if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) != expected) {
+		unlock_irq(&b->lock, flags);
+		return -EAGAIN;
+	}
+	list_add_tail(&b->waiters, &w.link);
+	thread_block_prepare();
+	unlock_irq(&b->lock, flags);
+	thread_block_timeout(timeout_ns);
+	flags = lock_irq(&b->lock);
+	bool woken = w.woken;
+
+	if (!woken)
+		list_del(&w.link); /* timed out: still queued */
+	unlock_irq(&b->lock, flags);
+	return woken ? 0 : -ETIMEDOUT;
+}
+
+int futex_wake(const uint32_t *addr, int n)
+{
+	struct futex_bucket *b = bucket_of(addr);
+	struct thread *wake[16];
+	int count = 0;
+	uint64_t flags = lock_irq(&b->lock);
+
+	for (struct list *l = b->waiters.next, *next; l != &b->waiters && count < n && count < 16;
+	     l = next) {
+		struct futex_waiter *w = list_entry(l, struct futex_waiter, link);
+
+		next = l->next;
+		if (w->addr != addr)
+			continue;
+		list_del(&w->link);
+		w->woken = true;
+		wake[count++] = w->t;
+	}
+	unlock_irq(&b->lock, flags);
+	for (int i = 0; i < count; i++)
+		thread_wake(wake[i]);
+	sched_preempt_check();
+	return count;
+}

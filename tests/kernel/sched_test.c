@@ -410,3 +410,128 @@ TEST(smp, heap_stress_on_every_cpu)
 		EXPECT_EQ(t, bad[i], 0);
 	}
 }
+
+/* Reader-writer lock: readers share it, a writer has it alone. */
+struct rwdata {
+	struct rwlock rw;
+	volatile int readers_inside, writer_inside, violations;
+	uint64_t value;
+};
+
+static void rw_reader(void *arg)
+{
+	struct rwdata *d = arg;
+
+	for (int i = 0; i < 300; i++) {
+		rw_read_lock(&d->rw);
+		__atomic_add_fetch(&d->readers_inside, 1, __ATOMIC_SEQ_CST);
+		if (d->writer_inside)
+			__atomic_add_fetch(&d->violations, 1, __ATOMIC_SEQ_CST);
+		thread_yield();
+		__atomic_sub_fetch(&d->readers_inside, 1, __ATOMIC_SEQ_CST);
+		rw_read_unlock(&d->rw);
+	}
+}
+
+static void rw_writer(void *arg)
+{
+	struct rwdata *d = arg;
+
+	for (int i = 0; i < 100; i++) {
+		rw_write_lock(&d->rw);
+		d->writer_inside = 1;
+		if (d->readers_inside)
+			__atomic_add_fetch(&d->violations, 1, __ATOMIC_SEQ_CST);
+		uint64_t v = d->value;
+
+		thread_yield();
+		d->value = v + 1;
+		d->writer_inside = 0;
+		rw_write_unlock(&d->rw);
+	}
+}
+
+TEST(rwlock, readers_share_writers_exclude)
+{
+	static struct rwdata d;
+	struct thread *th[5];
+
+	rwlock_init(&d.rw, "rw-test");
+	d.readers_inside = d.writer_inside = d.violations = 0;
+	d.value = 0;
+	for (int i = 0; i < 3; i++)
+		thread_create("reader", rw_reader, &d, &th[i]);
+	for (int i = 3; i < 5; i++)
+		thread_create("writer", rw_writer, &d, &th[i]);
+	for (int i = 0; i < 5; i++)
+		thread_join(th[i]);
+	EXPECT_EQ(t, d.violations, 0);
+	EXPECT_EQ(t, d.value, 200);
+}
+
+static void read_once(void *arg)
+{
+	struct rwdata *d = arg;
+
+	rw_read_lock(&d->rw);
+	d->readers_inside = 1;
+	rw_read_unlock(&d->rw);
+}
+
+static void write_once(void *arg)
+{
+	struct rwdata *d = arg;
+
+	rw_write_lock(&d->rw);
+	d->writer_inside = 1;
+	rw_write_unlock(&d->rw);
+}
+
+TEST(rwlock, second_reader_enters_writer_waits)
+{
+	static struct rwdata d;
+	struct thread *r, *w;
+
+	rwlock_init(&d.rw, "rw-test2");
+	d.readers_inside = d.writer_inside = 0;
+	rw_read_lock(&d.rw);
+	thread_create("reader", read_once, &d, &r);
+	thread_join(r); /* it got in beside us */
+	EXPECT_EQ(t, d.readers_inside, 1);
+	thread_create("writer", write_once, &d, &w);
+	thread_sleep_ns(2000000);
+	EXPECT_EQ(t, d.writer_inside, 0); /* still waiting for our read lock */
+	rw_read_unlock(&d.rw);
+	thread_join(w);
+	EXPECT_EQ(t, d.writer_inside, 1);
+}
+
+/* Futex-style wait and wake. */
+static uint32_t futex_word;
+
+static void futex_setter(void *arg)
+{
+	(void)arg;
+	thread_sleep_ns(1000000);
+	__atomic_store_n(&futex_word, 1, __ATOMIC_RELEASE);
+	futex_wake(&futex_word, 1);
+}
+
+TEST(futex, wait_wake_mismatch_timeout)
+{
+	struct thread *th;
+
+	futex_word = 0;
+	EXPECT_EQ(t, futex_wait(&futex_word, 5, 0), -EAGAIN); /* value already changed */
+	uint64_t t0 = clock_ns();
+
+	EXPECT_EQ(t, futex_wait(&futex_word, 0, 2000000), -ETIMEDOUT);
+	EXPECT_GE(t, clock_ns() - t0, 2000000);
+	EXPECT_EQ(t, futex_wake(&futex_word, 1), 0); /* nobody waits */
+	thread_create("setter", futex_setter, NULL, &th);
+	while (__atomic_load_n(&futex_word, __ATOMIC_ACQUIRE) == 0)
+		if (futex_wait(&futex_word, 0, 0) == 0)
+			break;
+	EXPECT_EQ(t, __atomic_load_n(&futex_word, __ATOMIC_ACQUIRE), 1);
+	thread_join(th);
+}
