@@ -79,6 +79,7 @@ bench-fs: $(FS_BENCH_IMG) $(LINUX_VMLINUX) $(LG)/fs.cpio $(KERNEL) $(OSPREY)
 
 # The manifest parser is untrusted-input parsing too (decision 9).
 FUZZ_SRCS_manifest := tools/osprey/image.c tools/osprey/image_tree.c tools/osprey/help.c \
+	tools/osprey/err.c \
 	kernel/fs/rofs_image.c
 $(HB)/fuzz/manifest: tools/osprey/image.c tools/osprey/image_tree.c tools/osprey/image.h \
 	$(FS_PORTABLE_DEPS)

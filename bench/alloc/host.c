@@ -4,9 +4,8 @@
  * the same size classes) beside glibc's malloc, one process, one run.
  *
  * The front end below does what kmalloc does without the kernel around it:
- * a size class and its cache for up to 2048 bytes, buddy pages above.  The
- * kernel keeps order-0 pages in a per-CPU cache; here 4 KiB blocks go to the
- * buddy allocator under its lock, which only makes our figure worse.
+ * a size class and its cache for up to 4096 bytes, buddy pages above, as in
+ * the kernel.
  *
  *   alloc-host ours|glibc
  */

@@ -73,7 +73,7 @@ uint64_t mm_free_pages_settled(void);
 #define MM_CACHE_SLACK_PAGES 4
 
 /*
- * The kernel heap (kernel/mm/malloc.c): size classes from 16 to 2048 bytes
+ * The kernel heap (kernel/mm/malloc.c): size classes from 16 to 4096 bytes
  * with per-CPU magazines, larger blocks straight from pages.  Every block is
  * 16-byte aligned.  Not for interrupt handlers.
  */
@@ -97,7 +97,7 @@ int pool_destroy(struct pool *p);
  * Statistics: the interface that --mem-stats, and later /proc/meminfo and
  * free, read.
  */
-#define MM_NR_CLASSES 14
+#define MM_NR_CLASSES 16
 
 struct mm_class_stats {
 	uint32_t size;

@@ -4,7 +4,7 @@
 
 #include <osprey/mm.h>
 
-#define MAX_SMALL 2048
+#define MAX_SMALL 4096
 
 struct mm_stats;
 

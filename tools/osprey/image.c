@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "osprey_err.h"
 #include "image.h"
 #include "osprey.h"
 
@@ -40,19 +41,6 @@ struct resolver {
 	char *err;
 	size_t errlen;
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static char *trim(char *s)
 {
@@ -97,13 +85,13 @@ static int add_entry(struct module *m, const char *file, int line, enum entry_ki
 	int want = kind == ENTRY_DIR ? 1 : 2;
 
 	if (n < want || n > want + (kind != ENTRY_LINK))
-		return fail(err, errlen, "%s:%d: expected %s", file, line,
-			    kind == ENTRY_FILE ? "file: HOST PATH [MODE]" :
-			    kind == ENTRY_DIR  ? "dir: PATH [MODE]" :
-						 "link: PATH TARGET");
+		return osprey_fail(err, errlen, "%s:%d: expected %s", file, line,
+				   kind == ENTRY_FILE ? "file: HOST PATH [MODE]" :
+				   kind == ENTRY_DIR  ? "dir: PATH [MODE]" :
+							"link: PATH TARGET");
 	if (m->nentries == IMAGE_MAX_ENTRIES)
-		return fail(err, errlen, "%s:%d: more than %d entries", file, line,
-			    IMAGE_MAX_ENTRIES);
+		return osprey_fail(err, errlen, "%s:%d: more than %d entries", file, line,
+				   IMAGE_MAX_ENTRIES);
 	e = &m->entries[m->nentries];
 	e->kind = kind;
 	e->line = line;
@@ -115,11 +103,11 @@ static int add_entry(struct module *m, const char *file, int line, enum entry_ki
 	if (!e->path || (kind == ENTRY_FILE && !e->host) || (kind == ENTRY_LINK && !e->target))
 		return -ENOMEM;
 	if (e->path[0] != '/')
-		return fail(err, errlen, "%s:%d: image path '%s' is not absolute", file, line,
-			    e->path);
+		return osprey_fail(err, errlen, "%s:%d: image path '%s' is not absolute", file,
+				   line, e->path);
 	if (n > want && parse_mode(w[want], &e->mode))
-		return fail(err, errlen, "%s:%d: bad mode '%s' (octal, up to 7777)", file, line,
-			    w[want]);
+		return osprey_fail(err, errlen, "%s:%d: bad mode '%s' (octal, up to 7777)", file,
+				   line, w[want]);
 	return 0;
 }
 
@@ -130,7 +118,7 @@ static int parse_line(struct module *m, const char *file, int line, char *s, cha
 	int n;
 
 	if (!colon)
-		return fail(err, errlen, "%s:%d: expected 'key: value'", file, line);
+		return osprey_fail(err, errlen, "%s:%d: expected 'key: value'", file, line);
 	*colon = 0;
 	key = trim(s);
 	val = trim(colon + 1);
@@ -139,7 +127,7 @@ static int parse_line(struct module *m, const char *file, int line, char *s, cha
 		size_t size = key[0] == 'n' ? sizeof(m->name) : sizeof(m->version);
 
 		if (!*val || strlen(val) >= size || strpbrk(val, " \t/"))
-			return fail(err, errlen, "%s:%d: bad %s '%s'", file, line, key, val);
+			return osprey_fail(err, errlen, "%s:%d: bad %s '%s'", file, line, key, val);
 		memcpy(dst, val, strlen(val) + 1);
 		return 0;
 	}
@@ -151,8 +139,8 @@ static int parse_line(struct module *m, const char *file, int line, char *s, cha
 	if (!strcmp(key, "requires")) {
 		n = split(val, w, IMAGE_MAX_REQUIRES);
 		if (m->nrequires + n > IMAGE_MAX_REQUIRES)
-			return fail(err, errlen, "%s:%d: more than %d requirements", file, line,
-				    IMAGE_MAX_REQUIRES);
+			return osprey_fail(err, errlen, "%s:%d: more than %d requirements", file,
+					   line, IMAGE_MAX_REQUIRES);
 		for (int i = 0; i < n; i++)
 		m->requires[m->nrequires++] = strdup(w[i]);
 		return 0;
@@ -164,7 +152,7 @@ static int parse_line(struct module *m, const char *file, int line, char *s, cha
 		return add_entry(m, file, line, ENTRY_DIR, w, n, err, errlen);
 	if (!strcmp(key, "link"))
 		return add_entry(m, file, line, ENTRY_LINK, w, n, err, errlen);
-	return fail(err, errlen, "%s:%d: unknown key '%s'", file, line, key);
+	return osprey_fail(err, errlen, "%s:%d: unknown key '%s'", file, line, key);
 }
 
 void image_module_free(struct module *m)
@@ -195,11 +183,12 @@ int image_manifest_parse(struct module *m, const char *text, size_t len, const c
 
 		line++;
 		if (n >= sizeof(buf))
-			return fail(err, errlen, "%s:%d: line too long", file, line);
+			return osprey_fail(err, errlen, "%s:%d: line too long", file, line);
 		memcpy(buf, p, n);
 		buf[n] = 0;
 		if (strlen(buf) != n)
-			return fail(err, errlen, "%s:%d: a NUL byte in the line", file, line);
+			return osprey_fail(err, errlen, "%s:%d: a NUL byte in the line", file,
+					   line);
 		p += n + 1;
 		s = trim(buf);
 		if (!*s || *s == '#')
@@ -211,7 +200,7 @@ int image_manifest_parse(struct module *m, const char *text, size_t len, const c
 			m->name_line = line;
 	}
 	if (!m->name[0])
-		return fail(err, errlen, "%s: no 'name:' line", file);
+		return osprey_fail(err, errlen, "%s: no 'name:' line", file);
 	return 0;
 }
 
@@ -226,7 +215,7 @@ static int manifest_load(const char *modules_dir, const char *name, struct modul
 	FILE *f;
 
 	if (strlen(name) >= sizeof(m->name) || strchr(name, '/') || name[0] == '.')
-		return fail(err, errlen, "bad module name '%s'", name);
+		return osprey_fail(err, errlen, "bad module name '%s'", name);
 	m = calloc(1, sizeof(*m));
 	text = malloc(IMAGE_MANIFEST_MAX + 1);
 	if (!m || !text) {
@@ -245,13 +234,14 @@ static int manifest_load(const char *modules_dir, const char *name, struct modul
 	len = fread(text, 1, IMAGE_MANIFEST_MAX + 1, f);
 	fclose(f);
 	if (len > IMAGE_MANIFEST_MAX)
-		ret = fail(err, errlen, "%s: larger than %d bytes", file, IMAGE_MANIFEST_MAX);
+		ret = osprey_fail(err, errlen, "%s: larger than %d bytes", file,
+				  IMAGE_MANIFEST_MAX);
 	else
 		ret = image_manifest_parse(m, text, len, file, err, errlen);
 	free(text);
 	if (!ret && strcmp(m->name, name))
-		ret = fail(err, errlen, "%s:%d: name '%s' is not its folder's name '%s'", file,
-			   m->name_line, m->name, name);
+		ret = osprey_fail(err, errlen, "%s:%d: name '%s' is not its folder's name '%s'",
+				  file, m->name_line, m->name, name);
 	if (ret) {
 		image_module_free(m);
 		return ret;
@@ -270,15 +260,18 @@ static int resolve(struct resolver *r, const char *name, const char *required_by
 			m = r->mods[i];
 	if (!m) {
 		if (r->nmods == IMAGE_MAX_MODULES)
-			return fail(r->err, r->errlen, "more than %d modules", IMAGE_MAX_MODULES);
+			return osprey_fail(r->err, r->errlen, "more than %d modules",
+					   IMAGE_MAX_MODULES);
 		ret = manifest_load(r->modules_dir, name, &m, r->err, r->errlen);
 		if (ret == -ENOENT && required_by)
-			return fail(r->err, r->errlen,
-				    "module '%s' not found (required by '%s'; looked in %s/%s)",
-				    name, required_by, r->modules_dir, name);
+			return osprey_fail(
+				r->err, r->errlen,
+				"module '%s' not found (required by '%s'; looked in %s/%s)", name,
+				required_by, r->modules_dir, name);
 		if (ret == -ENOENT)
-			return fail(r->err, r->errlen, "module '%s' not found (looked in %s/%s)",
-				    name, r->modules_dir, name);
+			return osprey_fail(r->err, r->errlen,
+					   "module '%s' not found (looked in %s/%s)", name,
+					   r->modules_dir, name);
 		if (ret)
 			return ret;
 		r->mods[r->nmods++] = m;

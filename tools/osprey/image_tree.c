@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "osprey_err.h"
 #include "../../kernel/fs/rofs_image.h"
 #include "image.h"
 
@@ -30,19 +31,6 @@ struct image_tree {
 	struct tnode root;
 	char *cmdline;
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 int image_tree_new(struct image_tree **out)
 {
@@ -164,8 +152,8 @@ static int add_entry(struct image_tree *t, const struct module *m, const struct 
 		snprintf(host, sizeof(host), "%s/%s", m->dir, e->host);
 		ret = read_host(host, &data, &size, &perm);
 		if (ret)
-			return fail(err, errlen, "%s/manifest:%d: cannot read %s: %s", m->dir,
-				    e->line, host, strerror(-ret));
+			return osprey_fail(err, errlen, "%s/manifest:%d: cannot read %s: %s",
+					   m->dir, e->line, host, strerror(-ret));
 	} else if (e->kind == ENTRY_LINK) {
 		data = strdup(e->target);
 		size = strlen(e->target);
@@ -189,8 +177,8 @@ static int add_entry(struct image_tree *t, const struct module *m, const struct 
 		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') ||
 		    len > ROFS_NAME_MAX) {
 			free(data);
-			return fail(err, errlen, "%s/manifest:%d: bad image path '%s'", m->dir,
-				    e->line, e->path);
+			return osprey_fail(err, errlen, "%s/manifest:%d: bad image path '%s'",
+					   m->dir, e->line, e->path);
 		}
 		n = child(dir, p, len);
 		while (*end == '/')
@@ -206,7 +194,7 @@ static int add_entry(struct image_tree *t, const struct module *m, const struct 
 			n->w.mode = ROFS_S_IFDIR | 0755;
 		} else if ((n->w.mode & ROFS_S_IFMT) != ROFS_S_IFDIR) {
 			free(data);
-			return fail(
+			return osprey_fail(
 				err, errlen,
 				"path conflict at %.*s: module '%s' needs a directory there, module '%s' put %s (%s)",
 				(int)(p + len - e->path), e->path, m->name, n->module,
@@ -229,7 +217,7 @@ static int add_entry(struct image_tree *t, const struct module *m, const struct 
 		free(data);
 		if (same)
 			return 0;
-		return fail(
+		return osprey_fail(
 			err, errlen,
 			"path conflict at %s: module '%s' puts %s there (%s), module '%s' put a different %s (%s)",
 			e->path, m->name, kind_name(mode),
@@ -300,14 +288,16 @@ int image_tree_write(struct image_tree *t, const char *out, uint64_t *size, char
 	}
 	ret = rofs_image_write(&t->root.w, NULL, 0, size, &why);
 	if (ret)
-		return fail(err, errlen, "cannot lay out the image: %s (%s)", strerror(-ret), why);
+		return osprey_fail(err, errlen, "cannot lay out the image: %s (%s)", strerror(-ret),
+				   why);
 	buf = malloc(*size);
 	if (!buf)
 		return -ENOMEM;
 	ret = rofs_image_write(&t->root.w, buf, *size, size, &why);
 	if (ret) {
 		free(buf);
-		return fail(err, errlen, "cannot write the image: %s (%s)", strerror(-ret), why);
+		return osprey_fail(err, errlen, "cannot write the image: %s (%s)", strerror(-ret),
+				   why);
 	}
 	/* The same image already there (osprey run --image): leave it, and its mtime, alone. */
 	f = fopen(out, "rb");
@@ -331,6 +321,6 @@ int image_tree_write(struct image_tree *t, const char *out, uint64_t *size, char
 		ret = -errno;
 	free(buf);
 	if (ret)
-		return fail(err, errlen, "cannot write %s: %s", out, strerror(-ret));
+		return osprey_fail(err, errlen, "cannot write %s: %s", out, strerror(-ret));
 	return 0;
 }

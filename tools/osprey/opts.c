@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "osprey_err.h"
 #include "osprey.h"
 
 #define MAX_MEM_MIB (1u << 20) /* 1 TiB */
@@ -189,19 +190,6 @@ int parse_accel(const char *s, enum accel *out)
 	return -EINVAL;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* Apply one option; `name` is how the user spelled it, for the error line. */
 static int apply(const struct opt_def *d, const char *name, const char *val, struct osprey_opts *o,
 		 char *err, size_t errlen)
@@ -212,25 +200,28 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 		return 0;
 	case OPT_MEM:
 		if (parse_mem(val, o->mem, sizeof(o->mem)))
-			return fail(
+			return osprey_fail(
 				err, errlen,
 				"%s '%s': memory size must be 1M..1024G, a number of MiB or ending in M or G (e.g. 64M, 1G)",
 				name, val);
 		return 0;
 	case OPT_CPUS:
 		if (parse_uint(val, 1, MAX_CPUS, &o->cpus))
-			return fail(err, errlen, "%s '%s': CPU count must be a number from 1 to %u",
-				    name, val, MAX_CPUS);
+			return osprey_fail(err, errlen,
+					   "%s '%s': CPU count must be a number from 1 to %u", name,
+					   val, MAX_CPUS);
 		return 0;
 	case OPT_MACHINE:
 		if (parse_machine(val, &o->machine))
-			return fail(err, errlen, "%s '%s': machine must be microvm, q35 or pc",
-				    name, val);
+			return osprey_fail(err, errlen,
+					   "%s '%s': machine must be microvm, q35 or pc", name,
+					   val);
 		return 0;
 	case OPT_ACCEL:
 		if (parse_accel(val, &o->accel))
-			return fail(err, errlen, "%s '%s': accelerator must be auto, kvm or tcg",
-				    name, val);
+			return osprey_fail(err, errlen,
+					   "%s '%s': accelerator must be auto, kvm or tcg", name,
+					   val);
 		return 0;
 	case OPT_DEBUG:
 		o->debug = true;
@@ -241,7 +232,7 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 	case OPT_KERNEL:
 	case OPT_INITRD:
 		if (!*val)
-			return fail(err, errlen, "%s: empty file name", name);
+			return osprey_fail(err, errlen, "%s: empty file name", name);
 		if (d->id == OPT_KERNEL)
 			o->kernel = val;
 		else
@@ -249,7 +240,7 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 		return 0;
 	case OPT_IMAGE:
 		if (!*val || strchr(val, '/'))
-			return fail(err, errlen, "%s '%s': a module name", name, val);
+			return osprey_fail(err, errlen, "%s '%s': a module name", name, val);
 		o->image = val;
 		return 0;
 	case OPT_DRY_RUN:
@@ -257,7 +248,7 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 		return 0;
 	case OPT_TIMEOUT:
 		if (parse_uint(val, 0, MAX_TIMEOUT, &o->timeout))
-			return fail(
+			return osprey_fail(
 				err, errlen,
 				"%s '%s': timeout must be a number of seconds from 0 (none) to %u",
 				name, val, MAX_TIMEOUT);
@@ -268,7 +259,7 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 	case OPT_TRACE:
 		/* It becomes one word of the kernel command line. */
 		if (!*val || strpbrk(val, " \t\n'\"\\"))
-			return fail(
+			return osprey_fail(
 				err, errlen,
 				"%s '%s': expected a comma-separated list of globs without blanks or quotes",
 				name, val);
@@ -276,11 +267,11 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 		return 0;
 	case OPT_TRACE_OUT:
 		if (!*val)
-			return fail(err, errlen, "%s: empty file name", name);
+			return osprey_fail(err, errlen, "%s: empty file name", name);
 		o->trace_out = val;
 		return 0;
 	}
-	return fail(err, errlen, "%s: internal error", name);
+	return osprey_fail(err, errlen, "%s: internal error", name);
 }
 
 static const struct opt_def *find_long(const char *name, size_t len)
@@ -308,12 +299,12 @@ static int positional(enum osprey_cmd cmd, const char *arg, struct osprey_opts *
 {
 	if (cmd == CMD_TEST && !o->glob) {
 		if (!*arg)
-			return fail(err, errlen, "test: empty GLOB");
+			return osprey_fail(err, errlen, "test: empty GLOB");
 		o->glob = arg;
 		return 0;
 	}
-	return fail(err, errlen, "%s: unexpected argument '%s' (see osprey %s --help)",
-		    cmd_name(cmd), arg, cmd_name(cmd));
+	return osprey_fail(err, errlen, "%s: unexpected argument '%s' (see osprey %s --help)",
+			   cmd_name(cmd), arg, cmd_name(cmd));
 }
 
 /*
@@ -356,17 +347,18 @@ int opts_parse(enum osprey_cmd cmd, int argc, char **argv, struct osprey_opts *o
 				val = arg + 2;
 		}
 		if (!d || !(d->cmds & cmd)) {
-			return fail(err, errlen, "%s: unknown option '%s' (see osprey %s --help)",
-				    cmd_name(cmd), arg, cmd_name(cmd));
+			return osprey_fail(err, errlen,
+					   "%s: unknown option '%s' (see osprey %s --help)",
+					   cmd_name(cmd), arg, cmd_name(cmd));
 		}
 		if (!d->has_arg && val) {
-			return fail(err, errlen, "%s: option %s takes no value", cmd_name(cmd),
-				    name);
+			return osprey_fail(err, errlen, "%s: option %s takes no value",
+					   cmd_name(cmd), name);
 		}
 		if (d->has_arg && !val) {
 			if (i + 1 >= argc)
-				return fail(err, errlen, "%s: option %s needs a value",
-					    cmd_name(cmd), name);
+				return osprey_fail(err, errlen, "%s: option %s needs a value",
+						   cmd_name(cmd), name);
 			val = argv[++i];
 		}
 		ret = apply(d, name, val, o, err, errlen);
@@ -374,6 +366,6 @@ int opts_parse(enum osprey_cmd cmd, int argc, char **argv, struct osprey_opts *o
 			return ret;
 	}
 	if (o->trace_out && !o->trace)
-		return fail(err, errlen, "%s: --trace-out needs --trace", cmd_name(cmd));
+		return osprey_fail(err, errlen, "%s: --trace-out needs --trace", cmd_name(cmd));
 	return 0;
 }
