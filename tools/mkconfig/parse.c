@@ -271,6 +271,23 @@ static int parse_option(struct conf *c, struct conf_file *cf, char *line)
 	return 0;
 }
 
+/* Hands each line that is not blank or a comment to fn; stops at the first error; closes cf. */
+static int parse_lines(struct conf *c, struct conf_file *cf, char *line, size_t size,
+		       int (*fn)(struct conf *, struct conf_file *, char *))
+{
+	int err;
+
+	while ((err = conf_read_line(cf, line, size)) > 0) {
+		if (is_comment_or_blank(line))
+			continue;
+		err = fn(c, cf, line);
+		if (err)
+			break;
+	}
+	conf_close(cf);
+	return err;
+}
+
 int conf_load_options(struct conf *c, const char *path)
 {
 	char line[CONF_LINE_MAX + 1];
@@ -282,14 +299,7 @@ int conf_load_options(struct conf *c, const char *path)
 	err = conf_open(&cf, path);
 	if (err)
 		return err;
-	while ((err = conf_read_line(&cf, line, sizeof(line))) > 0) {
-		if (is_comment_or_blank(line))
-			continue;
-		err = parse_option(c, &cf, line);
-		if (err)
-			break;
-	}
-	conf_close(&cf);
+	err = parse_lines(c, &cf, line, sizeof(line), parse_option);
 	if (!err && c->nopt == 0) {
 		conf_error("%s: declares no options", path);
 		err = -EINVAL;
@@ -364,14 +374,7 @@ int conf_load_conflicts(struct conf *c, const char *path)
 	err = conf_open(&cf, path);
 	if (err)
 		return err;
-	while ((err = conf_read_line(&cf, line, sizeof(line))) > 0) {
-		if (is_comment_or_blank(line))
-			continue;
-		err = parse_conflict(c, &cf, line);
-		if (err)
-			break;
-	}
-	conf_close(&cf);
+	err = parse_lines(c, &cf, line, sizeof(line), parse_conflict);
 	return err;
 }
 
