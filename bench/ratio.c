@@ -71,14 +71,23 @@ int main(int argc, char **argv)
 	}
 	printf("%-10s %12s %12s %8s   (best of all rounds)\n", argv[1], argv[2], argv[4], "ratio");
 	for (int i = 0; i < no; i++) {
+		int found = 0;
+
 		for (int j = 0; j < nb; j++) {
 			if (strcmp(ours[i].name, base[j].name))
 				continue;
+			found = 1;
 			printf("%-10s %12.2f %12.2f %8.2f\n", ours[i].name, ours[i].ns, base[j].ns,
 			       ours[i].ns / base[j].ns);
 			printf("BENCH %s.%s %s=%.2f %s=%.2f ratio=%.2f\n", argv[1], ours[i].name,
 			       argv[2], ours[i].ns, argv[4], base[j].ns, ours[i].ns / base[j].ns);
 			shown++;
+		}
+		if (!found) {
+			/* Shown, but not compared: the baseline has no such figure. */
+			printf("%-10s %12.2f %12s %8s\n", ours[i].name, ours[i].ns, "n/a", "n/a");
+			printf("BENCH %s.%s %s=%.2f %s=NA\n", argv[1], ours[i].name, argv[2],
+			       ours[i].ns, argv[4]);
 		}
 	}
 	return shown ? 0 : 1;

@@ -14,6 +14,8 @@
 
 #define ROUNDS 7
 #define TRIPS 20000
+#define CROSS_TRIPS 1000
+#define CROSS_ROUNDS 3
 
 static sem_t ping, pong;
 static volatile int stop;
@@ -45,23 +47,30 @@ static void *yielder(void *arg)
 	return NULL;
 }
 
-static void report(const char *name, uint64_t ns, uint64_t n)
+static void pin(pthread_t t, int cpu)
 {
-	printf("SCHED %s %.2f\n", name, (double)ns / (double)n);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(t, sizeof(set), &set);
 }
 
-int main(void)
+/* Best round of TRIPS round trips with the answering thread on cpu (we are on CPU 0). */
+static uint64_t pingpong(int cpu, int trips, int rounds)
 {
 	pthread_t t;
 	uint64_t best = ~0ull;
 
 	sem_init(&ping, 0, 0);
 	sem_init(&pong, 0, 0);
+	stop = 0;
 	pthread_create(&t, NULL, answer, NULL);
-	for (int r = 0; r < ROUNDS; r++) {
+	pin(t, cpu);
+	for (int r = 0; r < rounds; r++) {
 		uint64_t t0 = now_ns();
 
-		for (int i = 0; i < TRIPS; i++) {
+		for (int i = 0; i < trips; i++) {
 			sem_post(&ping);
 			sem_wait(&pong);
 		}
@@ -72,11 +81,27 @@ int main(void)
 	stop = 1;
 	sem_post(&ping);
 	pthread_join(t, NULL);
-	report("pingpong", best, TRIPS);
+	return best;
+}
+
+static void report(const char *name, uint64_t ns, uint64_t n)
+{
+	printf("SCHED %s %.2f\n", name, (double)ns / (double)n);
+}
+
+int main(void)
+{
+	pthread_t t;
+	uint64_t best;
+
+	pin(pthread_self(), 0);
+	report("pingpong", pingpong(0, TRIPS, ROUNDS), TRIPS);
 
 	best = ~0ull;
 	stop = 0;
+	best = ~0ull;
 	pthread_create(&t, NULL, yielder, NULL);
+	pin(t, 0);
 	for (int r = 0; r < ROUNDS; r++) {
 		uint64_t t0 = now_ns();
 
@@ -89,6 +114,8 @@ int main(void)
 	stop = 1;
 	pthread_join(t, NULL);
 	report("switch", best, 2 * TRIPS);
+	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2)
+		report("pingpong_2cpu", pingpong(1, CROSS_TRIPS, CROSS_ROUNDS), CROSS_TRIPS);
 	fflush(stdout);
 	if (getpid() == 1) {
 		sync();
