@@ -7,17 +7,12 @@
 # docs/benchmarks.md has the details.
 
 ALLOC_HOST := $(BB)/alloc-host
-RATIO := $(BB)/ratio
-ALLOC_RATIO := $(RATIO)
 
 $(ALLOC_HOST): bench/alloc/host.c bench/alloc/pattern.h kernel/mm/slab.c kernel/mm/buddy.c \
 		kernel/mm/internal.h kernel/mm/classes.h
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ bench/alloc/host.c kernel/mm/slab.c kernel/mm/buddy.c
 
-$(RATIO): bench/ratio.c
-	@mkdir -p $(@D)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
 
 # The Linux guest's program uses glibc, like the host baseline (musl's
 # malloc would be a weaker baseline).
@@ -28,7 +23,7 @@ $(eval $(call linux-guest-initramfs,alloc,$(LG)/bin/alloc))
 
 .PHONY: bench-alloc
 BENCH_STEPS += bench-alloc
-bench-alloc: $(ALLOC_HOST) $(ALLOC_RATIO) $(LINUX_VMLINUX) $(LG)/alloc.cpio $(KERNEL) $(OSPREY)
+bench-alloc: $(ALLOC_HOST) $(RATIO) $(LINUX_VMLINUX) $(LG)/alloc.cpio $(KERNEL) $(OSPREY)
 	$(Q)rm -f $(BB)/alloc-*.txt
 	@# Each side runs three times (host) or twice (guests), alternating, so that
 	@# noise from the host lands on both; the best of all rounds counts.
@@ -36,17 +31,11 @@ bench-alloc: $(ALLOC_HOST) $(ALLOC_RATIO) $(LINUX_VMLINUX) $(LG)/alloc.cpio $(KE
 		$(ALLOC_HOST) ours >> $(BB)/alloc-host-ours.txt; \
 		$(ALLOC_HOST) glibc >> $(BB)/alloc-host-glibc.txt; \
 	done
-	$(Q)$(ALLOC_RATIO) ALLOC host ours $(BB)/alloc-host-ours.txt glibc $(BB)/alloc-host-glibc.txt
-	@# The Linux guest now and then hangs at boot under TCG (docs/benchmarks.md):
-	@# a bounded wait and up to three tries per run.
+	$(Q)$(RATIO) ALLOC host ours $(BB)/alloc-host-ours.txt glibc $(BB)/alloc-host-glibc.txt
 	$(Q)for run in 1 2; do \
 		$(OSPREY) run -m $(BENCH_MEM) --timeout 600 --kernel $(KERNEL) -e '--bench=alloc' \
 			>> $(BB)/alloc-osprey.txt || exit 1; \
-		for try in 1 2 3; do \
-			timeout 120 $(call linux-guest-cmd,alloc) > $(BB)/alloc-linux-run.txt; \
-			grep -q '^ALLOC mixed' $(BB)/alloc-linux-run.txt && break; \
-			echo "bench-alloc: the Linux guest did not finish (try $$try)"; \
-		done; \
+		$(call linux-guest-run,alloc,$(BB)/alloc-linux-run.txt,^ALLOC mixed); \
 		cat $(BB)/alloc-linux-run.txt >> $(BB)/alloc-linux.txt; \
 	done
-	$(Q)$(ALLOC_RATIO) ALLOC guest osprey $(BB)/alloc-osprey.txt linux $(BB)/alloc-linux.txt
+	$(Q)$(RATIO) ALLOC guest osprey $(BB)/alloc-osprey.txt linux $(BB)/alloc-linux.txt

@@ -27,9 +27,10 @@ $(OSPREY): $(HB)/tools-osprey/fs-rofs_image.o
 $(OSPREY_UNIT): $(HB)/tools-osprey-san/fs-rofs_image.o
 
 CHECK_FS := $(HB)/check-fs
-$(CHECK_FS): tests/fs/check_fs.c $(FS_PORTABLE_DEPS)
+$(CHECK_FS): tests/fs/check_fs.c $(FS_PORTABLE_DEPS) $(TEST_REPORT)
 	@mkdir -p $(@D)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) tests/fs/check_fs.c kernel/fs/rofs_image.c -o $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) tests/fs/check_fs.c tests/lib/report.c \
+		kernel/fs/rofs_image.c -o $@
 
 .PHONY: check-fs
 CHECK_STEPS += check-fs
@@ -65,17 +66,11 @@ $(LG)/bin/fs: bench/fs/pattern.h
 
 .PHONY: bench-fs
 BENCH_STEPS += bench-fs
-bench-fs: $(FS_BENCH_IMG) $(LINUX_VMLINUX) $(LG)/fs.cpio $(KERNEL) $(OSPREY)
+bench-fs: $(RATIO) $(FS_BENCH_IMG) $(LINUX_VMLINUX) $(LG)/fs.cpio $(KERNEL) $(OSPREY)
 	$(Q)$(OSPREY) run -m $(BENCH_MEM) --timeout 600 --kernel $(KERNEL) --initrd $(FS_BENCH_IMG) \
 		-e '--bench=fs' > $(BB)/fs-osprey.txt || { cat $(BB)/fs-osprey.txt; exit 1; }
-	$(Q)for try in 1 2 3; do \
-		timeout 120 $(call linux-guest-cmd,fs) > $(BB)/fs-linux.txt; \
-		grep -q '^FS large' $(BB)/fs-linux.txt && break; \
-		echo "bench-fs: the Linux guest did not finish (try $$try)"; \
-	done
-	$(Q)awk '/^FS / { if (FILENAME ~ /osprey/) o[$$2] = $$3; else l[$$2] = $$3 } \
-		END { for (k in o) printf "BENCH fs.%s osprey=%s linux=%s ratio=%.2f\n", k, o[k], \
-			l[k], l[k] ? o[k] / l[k] : 0 }' $(BB)/fs-osprey.txt $(BB)/fs-linux.txt
+	$(Q)$(call linux-guest-run,fs,$(BB)/fs-linux.txt,^FS large)
+	$(Q)$(RATIO) FS fs osprey $(BB)/fs-osprey.txt linux $(BB)/fs-linux.txt
 
 # The manifest parser is untrusted-input parsing too (decision 9).
 FUZZ_SRCS_manifest := tools/osprey/image.c tools/osprey/image_tree.c tools/osprey/help.c \

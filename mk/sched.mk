@@ -18,11 +18,7 @@ bench-sched: $(RATIO) $(LINUX_VMLINUX) $(LG)/sched.cpio $(KERNEL) $(OSPREY)
 	$(Q)for run in 1 2; do \
 		$(OSPREY) run -m $(BENCH_MEM) -c 2 --timeout 300 --kernel $(KERNEL) -e '--bench=sched' \
 			>> $(BB)/sched-osprey.txt || exit 1; \
-		for try in 1 2 3; do \
-			timeout 120 $(call linux-guest-cmd,sched) > $(BB)/sched-linux-run.txt; \
-			grep -q '^SCHED switch' $(BB)/sched-linux-run.txt && break; \
-			echo "bench-sched: the Linux guest did not finish (try $$try)"; \
-		done; \
+		$(call linux-guest-run,sched,$(BB)/sched-linux-run.txt,^SCHED switch); \
 		cat $(BB)/sched-linux-run.txt >> $(BB)/sched-linux.txt; \
 	done
 	$(Q)$(RATIO) SCHED sched osprey $(BB)/sched-osprey.txt linux $(BB)/sched-linux.txt

@@ -54,9 +54,12 @@ $(LINUX64_SHIM): tests/linux64/shim.S tests/linux64/shim.c tests/linux64/shim.ld
 		-o $@ $(B)/linux64-shim-entry.o $(B)/linux64-shim.o
 
 SYSTEM_TEST := $(HB)/system-test
-$(SYSTEM_TEST): tests/system/system_test.c
+# The host-side check programs share their PASS/FAIL reporting.
+TEST_REPORT := tests/lib/report.c tests/lib/report.h
+
+$(SYSTEM_TEST): tests/system/system_test.c $(TEST_REPORT)
 	@mkdir -p $(dir $@)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< -o $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< tests/lib/report.c -o $@
 
 check-system: $(KERNEL) $(OSPREY) $(SYSTEM_TEST) $(LINUX64_SHIM)
 	$(Q)$(SYSTEM_TEST) $(OSPREY) $(KERNEL) $(LINUX64_SHIM)

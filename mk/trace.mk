@@ -20,9 +20,9 @@ FUZZ_SRCS_tracefile := $(TRACEFILE_SRCS)
 $(HB)/fuzz/tracefile: $(TRACEFILE_DEPS)
 
 TRACE_TEST := $(HB)/trace-test
-$(TRACE_TEST): tests/trace/trace_test.c
+$(TRACE_TEST): tests/trace/trace_test.c $(TEST_REPORT)
 	@mkdir -p $(dir $@)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) $< -o $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) $< tests/lib/report.c -o $@
 
 .PHONY: check-trace bench-trace
 CHECK_STEPS += check-trace

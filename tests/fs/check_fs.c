@@ -15,19 +15,16 @@
 #include <sys/wait.h>
 
 #include "../../kernel/fs/rofs_image.h"
+#include "../lib/report.h"
 
-static int passed, failed;
 static const char *osprey, *kernel, *outdir;
 
 static void result(int ok, const char *name, const char *detail)
 {
-	if (ok) {
-		printf("PASS fs.%s\n", name);
-		passed++;
-	} else {
-		printf("FAIL fs.%s: %s\n", name, detail);
-		failed++;
-	}
+	char full[96];
+
+	snprintf(full, sizeof(full), "fs.%s", name);
+	report(full, ok, detail, -1, NULL, NULL);
 }
 
 /* Runs a shell command; its output (stdout and stderr) into out. */
@@ -199,6 +196,5 @@ int main(int argc, char **argv)
 		       strstr(out, " passed, 0 failed"),
 	       "kernel_boots_image", out);
 
-	printf("RESULT: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return report_finish();
 }

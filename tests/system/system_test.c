@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/report.h"
+
 #define OUT_MAX (256 * 1024)
 #define MAX_LINES 64
 
@@ -34,7 +36,6 @@ struct result {
 };
 
 static const char *osprey, *kernel, *initrd;
-static int passed, failed;
 static struct result r;
 
 static double now_ns(void)
@@ -129,22 +130,7 @@ static void run(const char *first, ...)
 
 static void verdict(const char *name, bool ok, const char *why)
 {
-	if (ok) {
-		printf("PASS %s\n", name);
-		passed++;
-		return;
-	}
-	printf("FAIL %s: %s (status %d)\n", name, why, r.status);
-	/* Show what the guest printed, indented, so a RESULT line in it is not counted. */
-	for (char *p = r.out, *nl; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl) {
-			printf("  | %s\n", p);
-			break;
-		}
-		printf("  | %.*s\n", (int)(nl - p), p);
-	}
-	failed++;
+	report(name, ok, why, r.status, r.out, NULL);
 }
 
 static bool has(const char *s)
@@ -257,6 +243,5 @@ int main(int argc, char **argv)
 			"expected status 70 and a backtrace");
 	}
 
-	printf("RESULT: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return report_finish();
 }

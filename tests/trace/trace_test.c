@@ -19,12 +19,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/report.h"
+
 #include <uapi/osprey/trace.h>
 
 #define OUT_MAX (1024 * 1024)
 
 static const char *osprey, *kernel, *work;
-static int passed, failed;
 
 struct out {
 	int status;
@@ -90,24 +91,7 @@ static void run(const char *first, ...)
 
 static void verdict(const char *name, bool ok, const char *why)
 {
-	if (ok) {
-		printf("PASS %s\n", name);
-		passed++;
-		return;
-	}
-	printf("FAIL %s: %s (status %d)\n", name, why, r.status);
-	/* Indented, so that a RESULT line in the output is not counted. */
-	for (const char *buf = r.text; buf; buf = buf == r.text ? r.err : NULL) {
-		for (const char *p = buf, *nl; *p; p = nl + 1) {
-			nl = strchr(p, '\n');
-			if (!nl) {
-				printf("  | %s\n", p);
-				break;
-			}
-			printf("  | %.*s\n", (int)(nl - p), p);
-		}
-	}
-	failed++;
+	report(name, ok, why, r.status, r.text, r.err);
 }
 
 static bool has(const char *s)
@@ -362,6 +346,5 @@ int main(int argc, char **argv)
 	bad_files(file);
 	pairs();
 
-	printf("RESULT: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return report_finish();
 }
