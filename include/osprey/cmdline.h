@@ -21,6 +21,7 @@ struct boot_options {
 	bool bootchart;
 	bool verbose;
 	bool mem_stats;
+	bool strace;
 	int loglevel;		/* -1 when not given */
 	int poweroff;		/* enum poweroff_method */
 	const char *trace;	/* NULL, or a comma-separated glob list */

@@ -154,6 +154,8 @@ int64_t mm_cpu_heap_balance(unsigned cpu);
 #define PTE_PS (1ull << 7)
 #define PTE_G (1ull << 8)
 #define PTE_NX (1ull << 63)
+/* Software bit: the page belongs to the area's ops (vDSO, shared file pages); unmap does not free it. */
+#define PTE_BORROWED (1ull << 9)
 #define PTE_ADDR 0x000ffffffffff000ull
 
 /* Builds the kernel's page tables (direct map, W^X image) and switches to them. */

@@ -10,11 +10,14 @@
 #define OSPREY_PERCPU_H
 
 #include <osprey/kernel.h>
+#include <osprey/spinlock.h>
 
 struct address_space;
 
 struct cpu {
 	struct cpu *self;	  /* [i] at %gs:0, so this_cpu() is one load */
+	uint64_t kstack_top;	  /* [c] the running thread's kernel stack top (SYSCALL entry) */
+	uint64_t user_rsp;	  /* [c] scratch for the SYSCALL entry */
 	uint32_t id;		  /* [i] 0 .. nr_cpus - 1 */
 	int preempt;		  /* [c] preemption is off while > 0 */
 	int need_resched;	  /* [c] a thread of higher priority is waiting */
@@ -61,6 +64,19 @@ static inline void preempt_enable(void)
 	__asm__ volatile("" ::: "memory");
 	if (--c->preempt == 0 && __builtin_expect(c->need_resched, 0))
 		preempt_schedule(); /* switches only when interrupts are on */
+}
+
+/* A spinlock for thread context: preemption stays off while it is held. */
+static inline void spin_lock(struct spinlock *l)
+{
+	preempt_disable();
+	raw_spin_lock(l);
+}
+
+static inline void spin_unlock(struct spinlock *l)
+{
+	raw_spin_unlock(l);
+	preempt_enable();
 }
 
 /* Sets up the boot CPU's struct cpu and GS base. */

@@ -27,6 +27,8 @@ enum sched_policy { SCHED_FAIR, SCHED_FIFO, SCHED_RR };
 
 struct kstack;
 struct runqueue;
+struct user_state;
+struct address_space;
 
 struct thread {
 	uint64_t rsp;		    /* [q] saved stack pointer while switched out */
@@ -51,6 +53,8 @@ struct thread {
 	struct mutex *blocked_on;   /* [q] the mutex it waits for (priority inheritance) */
 	uint64_t switches;	    /* [q] times it was switched in */
 	_Atomic int on_cpu;	    /* [a] its stack is in use: until the switch away completes */
+	struct user_state *ustate;  /* [i] an application thread's CPU state; NULL: kernel only */
+	struct address_space *as;   /* [i] an application thread's address space */
 	/* [c] mutexes held, for the lock-order checker (CONFIG_LOCKDEP) */
 	struct {
 		const void *lock;
@@ -78,6 +82,12 @@ void sched_ipi(void);
 int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread **out);
 /* The same on a given CPU (-1: the least loaded); it stays there. */
 int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, struct thread **out);
+/*
+ * An application thread: like thread_create, with the user state that the
+ * context switch saves and loads (include/osprey/arch/user.h).
+ */
+int thread_create_user(const char *name, struct user_state *u, struct address_space *as,
+		       void (*fn)(void *), void *arg, struct thread **out);
 int thread_set_priority(struct thread *t, int policy, int prio);
 void thread_exit(void) __noreturn;
 /* Waits for t to exit and frees it. */

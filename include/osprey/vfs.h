@@ -202,6 +202,9 @@ int vfs_getcwd(struct fdtable *ft, char *buf, size_t size);
 /* Both ends of a pipe; flags: O_CLOEXEC, O_NONBLOCK. */
 int vfs_pipe(struct fdtable *ft, int flags, int fds[2]);
 
+/* Random bytes: RDRAND when the CPU has it, else a seeded generator (/dev/urandom's source). */
+void devfs_random_fill(uint8_t *buf, size_t n);
+
 /* --bench=fs (kernel/fs/bench.c); -ENOENT for another name. */
 int vfs_bench(const char *name);
 

@@ -21,6 +21,11 @@ struct vma;
 struct vm_ops {
 	/* Supplies the page for offset off of the area; 0 or -errno. */
 	int (*fault)(const struct vma *v, uint64_t off, void **page);
+	/*
+	 * The pages fault() supplies stay the ops' own: the area maps them and
+	 * never frees them (the vDSO, pages shared between mappings).
+	 */
+	bool borrowed;
 };
 
 struct vma {

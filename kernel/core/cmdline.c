@@ -35,6 +35,8 @@ static const struct option options[] = {
 	{ "bootchart", FLAG, OFF(bootchart), 0, 0, NULL, "print the boot phases and their times" },
 	{ "verbose", FLAG, OFF(verbose), 0, 0, NULL, "kernel messages up to info level" },
 	{ "mem-stats", FLAG, OFF(mem_stats), 0, 0, NULL, "print memory statistics" },
+	{ "strace", FLAG, OFF(strace), 0, 0, NULL,
+	  "print each system call of the program, as strace does" },
 	{ "loglevel", INT, OFF(loglevel), 0, 7, NULL, "console log level, 0..7 (default 4)" },
 	{ "trace", STR, OFF(trace), 0, 0, NULL, "enable tracepoints by glob; 'list' lists them" },
 	{ "test", STR, OFF(test), 0, 0, NULL, "run in-kernel tests matching the globs; 'list'" },

@@ -13,6 +13,7 @@
 #include <osprey/arch/trap.h>
 #include <osprey/boot.h>
 #include <osprey/cmdline.h>
+#include <osprey/linux.h>
 #include <osprey/log.h>
 #include <osprey/mm.h>
 #include <osprey/panic.h>
@@ -112,11 +113,8 @@ void kmain(void)
 		run_tests();
 	if (boot_options.bench)
 		run_bench();
-	if (boot_options.argc) {
-		kprintf("osprey: cannot run %s: running programs arrives with the ELF loader\n",
-			boot_options.argv[0]);
-		power_off(127);
-	}
+	if (boot_options.argc)
+		linux_start(boot_options.argc, boot_options.argv, boot_options.envp);
 	info_show();
 	power_off(0);
 }

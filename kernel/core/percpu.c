@@ -3,10 +3,14 @@
  * allocates one per application processor and points its GS base at it.
  */
 #include <osprey/arch/cpu.h>
+#include <osprey/arch/layout.h>
 #include <osprey/mm.h>
 #include <osprey/percpu.h>
 
 #define MSR_GS_BASE 0xc0000101
+
+static_assert(offsetof(struct cpu, kstack_top) == PERCPU_KSTACK_TOP, "layout.h");
+static_assert(offsetof(struct cpu, user_rsp) == PERCPU_USER_RSP, "layout.h");
 
 static struct cpu boot_cpu;
 struct cpu *cpus[CONFIG_MAX_CPUS];

@@ -33,6 +33,8 @@
 
 #include <osprey/arch/apic.h>
 #include <osprey/arch/cpu.h>
+#include <osprey/arch/trap.h>
+#include <osprey/arch/user.h>
 #include <osprey/lockdep.h>
 #include <osprey/log.h>
 #include <osprey/mm.h>
@@ -42,6 +44,7 @@
 #include <osprey/sync.h>
 #include <osprey/time.h>
 #include <osprey/trace.h>
+#include <osprey/vm.h>
 
 TRACEPOINT(sched_switch, "prev=%lu next=%lu", uint64_t, uint64_t);
 TRACEPOINT(sched_wake, "tid=%lu", uint64_t);
@@ -215,6 +218,12 @@ static void switch_threads(struct runqueue *rq)
 	atomic_store_explicit(&next->on_cpu, 1, memory_order_relaxed);
 	rq->last = prev;
 	trace_sched_switch(prev->tid, next->tid);
+	if (unlikely(prev->ustate || next->ustate)) {
+		arch_user_switch(prev->ustate, next->ustate, next->stack ? next->stack->top : 0);
+		/* Kernel threads run in whatever address space is loaded (its upper half is shared). */
+		if (next->as && next->as != this_cpu()->as)
+			as_activate(next->as);
+	}
 	switch_stack(&prev->rsp, next->rsp);
 	after_switch(this_rq());
 }
@@ -374,7 +383,8 @@ void sched_init(void)
 
 static void thread_stack_init(struct thread *t)
 {
-	uint64_t *sp = (uint64_t *)(t->stack->top - 16);
+	/* The top holds the ring-3 register frame of an application thread. */
+	uint64_t *sp = (uint64_t *)(t->stack->top - sizeof(struct trap_frame) - 16);
 
 	*--sp = (uint64_t)thread_start; /* switch_stack's ret lands here */
 	*--sp = 0;			/* rbp */
@@ -488,7 +498,8 @@ int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread
 	return thread_create_on(-1, name, fn, arg, out);
 }
 
-int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, struct thread **out)
+static int create(int cpu, const char *name, struct user_state *u, struct address_space *as,
+		  void (*fn)(void *), void *arg, struct thread **out)
 {
 	struct thread *t;
 	int err;
@@ -499,6 +510,8 @@ int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, s
 	t = thread_alloc(name, fn, arg);
 	if (!t)
 		return -ENOMEM;
+	t->ustate = u;
+	t->as = as;
 	atomic_fetch_add_explicit(&alive, 1, memory_order_relaxed);
 	t->rq = cpu >= 0 && (unsigned)cpu < __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE) ?
 			&rqs[cpu] :
@@ -510,6 +523,17 @@ int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, s
 	thread_wake(t);
 	sched_preempt_check();
 	return 0;
+}
+
+int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, struct thread **out)
+{
+	return create(cpu, name, NULL, NULL, fn, arg, out);
+}
+
+int thread_create_user(const char *name, struct user_state *u, struct address_space *as,
+		       void (*fn)(void *), void *arg, struct thread **out)
+{
+	return create(-1, name, u, as, fn, arg, out);
 }
 
 /* Runs on the new thread's stack, with the run-queue lock still held by the switch. */

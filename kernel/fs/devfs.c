@@ -107,7 +107,7 @@ static uint64_t rng_next(void)
 	return r;
 }
 
-static void random_fill(uint8_t *buf, size_t n)
+void devfs_random_fill(uint8_t *buf, size_t n)
 {
 	vfs_spin_lock(&rng_lock);
 	if (has_rdrand < 0)
@@ -167,7 +167,7 @@ static int devfs_read(struct vnode *vp, void *buf, size_t n, uint64_t off, size_
 		memset(buf, 0, n);
 		break;
 	case DEV_RANDOM:
-		random_fill(buf, n);
+		devfs_random_fill(buf, n);
 		break;
 	}
 	*done = n;

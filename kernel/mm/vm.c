@@ -94,7 +94,8 @@ static void clear_range(struct address_space *as, uintptr_t start, uintptr_t end
 
 		if (!e || !(*e & PTE_P))
 			continue;
-		page_free(phys_to_virt(*e & PTE_ADDR), 0);
+		if (!(*e & PTE_BORROWED))
+			page_free(phys_to_virt(*e & PTE_ADDR), 0);
 		*e = 0;
 		as->resident--;
 	}
@@ -320,20 +321,22 @@ int vm_fault(struct address_space *as, uintptr_t addr, bool write, bool exec)
 
 		void *page = NULL;
 		int err = v.ops && v.ops->fault ? v.ops->fault(&v, va - v.start, &page) : 0;
+		bool borrowed = v.ops && v.ops->borrowed && page;
 
 		if (!err && !page)
 			page = page_alloc(0, MM_ZERO);
 		if (err || !page)
 			return err ? err : -ENOMEM;
 		uint64_t flags = PTE_U | (v.prot & VM_WRITE ? PTE_W : 0) |
-				 (v.prot & VM_EXEC ? 0 : PTE_NX);
+				 (v.prot & VM_EXEC ? 0 : PTE_NX) | (borrowed ? PTE_BORROWED : 0);
 
 		preempt_disable();
 		raw_spin_lock(&as->pt_lock);
 		if (atomic_load_explicit(&as->seq, memory_order_relaxed) != seq) {
 			raw_spin_unlock(&as->pt_lock);
 			preempt_enable();
-			page_free(page, 0);
+			if (!borrowed)
+				page_free(page, 0);
 			continue; /* the areas changed under us: look again */
 		}
 		err = mmu_user_map(as->root, va, virt_to_phys(page), flags);
@@ -343,12 +346,8 @@ int vm_fault(struct address_space *as, uintptr_t addr, bool write, bool exec)
 		}
 		raw_spin_unlock(&as->pt_lock);
 		preempt_enable();
-		if (err == -EEXIST) {
-			page_free(page, 0); /* another CPU mapped it first */
-			return 0;
-		}
-		if (err)
+		if (err && !borrowed)
 			page_free(page, 0);
-		return err;
+		return err == -EEXIST ? 0 : err; /* EEXIST: another CPU mapped it first */
 	}
 }

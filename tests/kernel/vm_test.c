@@ -93,7 +93,7 @@ static int fill_fault(const struct vma *v, uint64_t off, void **page)
 	return 0;
 }
 
-static const struct vm_ops fill_ops = { fill_fault };
+static const struct vm_ops fill_ops = { .fault = fill_fault };
 
 TEST(vm, file_backed_hook_supplies_pages)
 {

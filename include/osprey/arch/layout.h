@@ -22,4 +22,8 @@
 #define BOOT_STACK_SIZE (16 * 1024)
 #define IST_STACK_SIZE (8 * 1024)
 
+/* struct cpu offsets the SYSCALL entry reads through GS (percpu.c checks them). */
+#define PERCPU_KSTACK_TOP 8
+#define PERCPU_USER_RSP 16
+
 #endif

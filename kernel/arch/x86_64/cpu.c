@@ -14,8 +14,10 @@
 
 #include <osprey/arch/layout.h>
 #include <osprey/arch/trap.h>
+#include <osprey/arch/user.h>
 #include <osprey/kernel.h>
 #include <osprey/mm.h>
+#include <osprey/percpu.h>
 
 #define GDT_KCODE 0x08
 #define GDT_KDATA 0x10
@@ -136,6 +138,15 @@ void arch_cpu_init(void)
 	set_gate(VEC_MC, IST_MC);
 	tables_of[0] = &boot_cpu_tables;
 	load_tables(&boot_cpu_tables);
+	arch_user_cpu_init();
+}
+
+void arch_set_rsp0(uint64_t top);
+
+/* The stack the CPU switches to on an interrupt from ring 3 (user.c). */
+void arch_set_rsp0(uint64_t top)
+{
+	tables_of[this_cpu()->id]->tss.rsp[0] = top;
 }
 
 /*
@@ -157,4 +168,5 @@ void *arch_cpu_tables_alloc(unsigned cpu)
 void arch_cpu_init_ap(void *tables)
 {
 	load_tables(tables);
+	arch_user_cpu_init();
 }

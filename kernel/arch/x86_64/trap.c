@@ -7,6 +7,7 @@
 #include <osprey/arch/apic.h>
 #include <osprey/arch/cpu.h>
 #include <osprey/arch/trap.h>
+#include <osprey/arch/user.h>
 #include <osprey/kernel.h>
 #include <osprey/ksyms.h>
 #include <osprey/log.h>
@@ -102,6 +103,9 @@ static void stack_overflow_check(struct trap_frame *tf)
 	panic_end();
 }
 
+bool arch_user_fixup(struct trap_frame *tf);
+void arch_user_fault(struct trap_frame *tf, uint64_t addr);
+
 void trap_handler(struct trap_frame *tf)
 {
 	trace_trap_entry(tf->vector, tf->rip);
@@ -123,6 +127,13 @@ void trap_handler(struct trap_frame *tf)
 		return; /* no EOI for a spurious interrupt */
 	if (tf->vector == VEC_PF && user_fault(tf))
 		return;
+	if (tf->cs & 3) {
+		/* The application's own fault: a signal, never a kernel panic. */
+		arch_user_fault(tf, tf->vector == VEC_PF ? read_cr2() : 0);
+		return;
+	}
+	if (tf->vector == VEC_PF && arch_user_fixup(tf))
+		return; /* a copy from or to application memory: -EFAULT */
 	if (tf->vector == VEC_DF)
 		stack_overflow_check(tf);
 	const char *name = tf->vector < 32 ? exception_names[tf->vector] : NULL;

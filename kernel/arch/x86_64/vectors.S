@@ -4,6 +4,9 @@
  * them (a zero where the CPU pushed no error code, then the vector) and
  * jumps to trap_common, which saves the general registers as struct
  * trap_frame (include/osprey/arch/trap.h) and calls trap_handler().
+ *
+ * From ring 3 (the saved CS has RPL 3) it first swaps in the kernel's GS
+ * base, and leaves through user_exit (entry.S), the one way back to ring 3.
  */
 	.text
 	.balign 16
@@ -22,7 +25,10 @@ trap_stubs:
 	.endr
 
 trap_common:
-	pushq %rax
+	testb $3, 24(%rsp)	/* the saved CS, above vector, error and rip */
+	jz 1f
+	swapgs
+1:	pushq %rax
 	pushq %rbx
 	pushq %rcx
 	pushq %rdx
@@ -40,6 +46,8 @@ trap_common:
 	movq %rsp, %rdi
 	cld
 	call trap_handler
+	testb $3, 18*8(%rsp)	/* the saved CS */
+	jnz user_exit
 	popq %r15
 	popq %r14
 	popq %r13

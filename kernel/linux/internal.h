@@ -1,0 +1,155 @@
+/*
+ * What the files of the Linux ABI (kernel/linux/) share.
+ *
+ * A process is one address space, one descriptor table and the signal
+ * actions; its threads are kernel threads with user state (struct lthread,
+ * reached from thread_current()->ustate).  There is one process for now;
+ * fork and exec come with a later issue.
+ *
+ * System call handlers are named sys_NAME, take their arguments as long
+ * (the registers rdi, rsi, rdx, r10, r8, r9 in order) and return the
+ * result or a negative errno, as Linux's do.  syscalls.def lists them.
+ */
+#ifndef LINUX_INTERNAL_H
+#define LINUX_INTERNAL_H
+
+#include <osprey/arch/trap.h>
+#include <osprey/arch/user.h>
+#include <osprey/kernel.h>
+#include <osprey/list.h>
+#include <osprey/mm.h>
+#include <osprey/percpu.h>
+#include <osprey/sched.h>
+#include <osprey/spinlock.h>
+#include <osprey/sync.h>
+#include <osprey/vfs.h>
+#include <osprey/vm.h>
+
+#define LINUX_NSIG 64
+#define LINUX_PAGE 4096ul
+
+/* errno values the VFS and kernel headers do not define (Linux's numbers). */
+#define ESRCH 3
+#define EINTR 4
+#define ENOEXEC 8
+#define ECHILD 10
+#define ENOTTY 25
+#define EDOM 33
+#define EOVERFLOW 75
+#define ERESTART_RESTARTBLOCK 516
+
+/* An area the process mapped (mm.c), for placement and mremap. */
+struct region {
+	uintptr_t start, end;
+	int prot; /* PROT_* */
+};
+
+struct k_sigaction {
+	uint64_t handler; /* SIG_DFL 0, SIG_IGN 1, or an address */
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+/*
+ * Lock legend:
+ *   lock     [l]: the thread list, signal actions and shared pending set.
+ *   mm_lock  [m]: brk and mmap placement (a sleeping lock: the work under it
+ *            maps and copies memory); above as->lock.
+ */
+struct process {
+	struct spinlock lock;
+	struct mutex mm_lock;
+	struct address_space *as;		/* [i] */
+	struct fdtable *files;			/* [i] */
+	int pid;				/* [i] */
+	uintptr_t brk_start;			/* [m] end of the program's data, page aligned */
+	uintptr_t brk;				/* [m] the current break (byte granular) */
+	uintptr_t mmap_base;			/* [m] mappings go below this, top down */
+	uintptr_t stack_top;			/* [i] */
+	struct region *regions;			/* [m] sorted */
+	int nregions, rcap;			/* [m] */
+	struct k_sigaction actions[LINUX_NSIG]; /* [l] index signo - 1 */
+	uint64_t pending;			/* [l] signals sent to the process */
+	struct list threads;			/* [l] struct lthread.link */
+	int nthreads;				/* [l] */
+	_Atomic bool exiting;			/* [a] exit_group ran */
+	int exit_status;			/* [l] the VM's exit status */
+	struct waitq exited;			/* the last thread is gone */
+	char exe[256];				/* [i] the program's path */
+	uint64_t rlim_cur[16], rlim_max[16];	/* [l] getrlimit/setrlimit */
+	uint64_t start_ns;			/* [i] */
+};
+
+/* An application thread.  Lock legend: [t] only its own thread; [l] proc->lock. */
+struct lthread {
+	struct user_state us;	   /* first: thread->ustate points here */
+	struct thread *t;	   /* [i] */
+	struct process *proc;	   /* [i] */
+	int tid;		   /* [i] */
+	uintptr_t clear_child_tid; /* [t] set_tid_address / CLONE_CHILD_CLEARTID */
+	uint64_t sigmask;	   /* [l] blocked signals */
+	uint64_t pending;	   /* [l] signals sent to this thread */
+	struct {
+		uintptr_t sp;
+		int flags;
+		size_t size;
+	} altstack;		 /* [t] */
+	uintptr_t robust_list;	 /* [t] */
+	struct list link;	 /* [l] in proc->threads */
+	struct trap_frame start; /* [i] clone: the registers it starts with */
+};
+
+static inline struct lthread *lthread_current(void)
+{
+	return container_of(thread_current()->ustate, struct lthread, us);
+}
+
+static inline struct process *proc_current(void)
+{
+	return lthread_current()->proc;
+}
+
+/* The running thread's ring-3 registers. */
+static inline struct trap_frame *user_regs(void)
+{
+	return user_frame(thread_current()->stack->top);
+}
+
+/* Copies from and to the application; 0 or -EFAULT. */
+int copy_from_user(void *dst, uintptr_t src, size_t n);
+int copy_to_user(uintptr_t dst, const void *src, size_t n);
+/* A path or other string from the application: 0, -EFAULT or -ENAMETOOLONG. */
+int strncpy_from_user(char *dst, uintptr_t src, size_t size);
+
+/* process.c */
+extern struct process *linux_proc;
+void linux_exit_group(int status) __noreturn;
+void linux_thread_exit(int status) __noreturn;
+int lthread_create(struct process *p, struct lthread **out);
+int lthread_start(struct lthread *lt);
+
+/* exec.c: loads path into p's address space and builds its stack; the start registers into tf. */
+int linux_exec(struct process *p, const char *path, char *const argv[], char *const envp[],
+	       struct trap_frame *tf);
+
+/* mm.c */
+int linux_mm_init(struct process *p, uintptr_t brk_start);
+
+/* signal.c */
+void signal_fault(struct trap_frame *tf, uint64_t addr);
+void signal_exit_work(struct trap_frame *tf);
+/* Sends sig to thread lt, or to the process when lt is NULL. */
+int signal_send(struct process *p, struct lthread *lt, int sig);
+
+/* syscall.c */
+void linux_syscall(struct trap_frame *tf);
+extern bool linux_strace;
+extern uint64_t linux_enosys_count;
+
+/* The handlers (syscalls.def), all with the same shape. */
+#define SC(nr, name, args, status, note) long sys_##name();
+#include "syscalls.def"
+#undef SC
+
+#endif

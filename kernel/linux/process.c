@@ -1,0 +1,191 @@
+/*
+ * The application process: how it starts, how its threads start and end,
+ * and how it exits.
+ *
+ * linux_start() runs on the boot thread: it makes the process (address
+ * space, descriptor table with the console as 0, 1 and 2), loads the
+ * program, starts its main thread and waits.  The program's exit status
+ * (exit_group, the last thread's exit, or 128 + the signal that killed it)
+ * is the VM's exit status.
+ *
+ * Lock order: proc->mm_lock, then as->lock (vm.c); proc->lock is a leaf
+ * spinlock taken for the thread list and signal state only.
+ */
+#include <string.h>
+
+#include <osprey/arch/cpu.h>
+#include <osprey/cmdline.h>
+#include <osprey/format.h>
+#include <osprey/linux.h>
+#include <osprey/log.h>
+#include <osprey/mm.h>
+#include <osprey/panic.h>
+#include <osprey/percpu.h>
+#include <osprey/time.h>
+#include <osprey/vdso.h>
+
+#include "internal.h"
+
+struct process *linux_proc;
+static _Atomic int next_tid = 1;
+
+static const struct user_ops linux_ops = {
+	.syscall = linux_syscall,
+	.fault = signal_fault,
+	.exit_work = signal_exit_work,
+};
+
+/* The first code an application thread runs: straight to ring 3. */
+static void thread_enter_user(void *arg)
+{
+	struct lthread *lt = arg;
+	struct trap_frame *tf = user_regs();
+
+	as_activate(lt->proc->as);
+	*tf = lt->start;
+	arch_user_enter(tf);
+}
+
+int lthread_create(struct process *p, struct lthread **out)
+{
+	struct lthread *lt = kmemalign(64, sizeof(*lt));
+
+	if (!lt)
+		return -ENOMEM;
+	memset(lt, 0, sizeof(*lt));
+	arch_user_state_init(&lt->us);
+	lt->proc = p;
+	lt->tid = atomic_fetch_add_explicit(&next_tid, 1, memory_order_relaxed);
+	*out = lt;
+	return 0;
+}
+
+/* Starts lt running its start registers; lt joins p's thread list. */
+int lthread_start(struct lthread *lt)
+{
+	struct process *p = lt->proc;
+	char name[THREAD_NAME_MAX];
+	const char *base = p->exe;
+
+	for (const char *c = p->exe; *c; c++)
+		if (*c == '/')
+			base = c + 1;
+	int err;
+
+	format_snprintf(name, sizeof(name), "%s:%d", base, lt->tid);
+	spin_lock(&p->lock);
+	list_add_tail(&p->threads, &lt->link);
+	p->nthreads++;
+	spin_unlock(&p->lock);
+	err = thread_create_user(name, &lt->us, p->as, thread_enter_user, lt, &lt->t);
+	if (err) {
+		spin_lock(&p->lock);
+		list_del(&lt->link);
+		p->nthreads--;
+		spin_unlock(&p->lock);
+		return err;
+	}
+	thread_detach(lt->t);
+	return 0;
+}
+
+static int open_console(struct fdtable *ft)
+{
+	int fd, err;
+
+	err = vfs_open(ft, VFS_AT_FDCWD, "/dev/console", O_RDWR, 0, &fd);
+	if (err)
+		return err;
+	if (fd != 0)
+		return -EBADF;
+	err = vfs_dup(ft, 0, &fd);
+	if (!err)
+		err = vfs_dup(ft, 0, &fd);
+	return err;
+}
+
+void linux_start(int argc, char **argv, char **envp)
+{
+	struct process *p = kzalloc(sizeof(*p));
+	struct lthread *lt;
+	int err;
+
+	(void)argc;
+	if (!p)
+		panic("no memory for the process");
+	spin_init(&p->lock, "proc");
+	list_init(&p->threads);
+	waitq_init(&p->exited, "proc.exited");
+	p->pid = 1;
+	p->start_ns = clock_ns();
+	linux_proc = p;
+	linux_strace = boot_options.strace;
+	arch_user_init(&linux_ops);
+	vdso_update();
+	err = as_create(&p->as);
+	if (!err)
+		err = vfs_fdtable_create(&p->files);
+	if (!err)
+		err = open_console(p->files);
+	if (!err)
+		err = lthread_create(p, &lt);
+	if (err) {
+		pr_err("osprey: cannot start the program: error %d\n", err);
+		power_off(126);
+	}
+	/* The loader writes the program into the new address space: be in it. */
+	as_activate(p->as);
+	err = linux_exec(p, argv[0], argv, envp, &lt->start);
+	if (err)
+		power_off(err == -ENOENT ? 127 : 126);
+	err = lthread_start(lt);
+	if (err) {
+		pr_err("osprey: cannot start the program's thread: error %d\n", err);
+		power_off(126);
+	}
+	as_activate(NULL);
+	for (;;)
+		waitq_wait(&p->exited);
+}
+
+void linux_exit_group(int status)
+{
+	struct process *p = proc_current();
+
+	atomic_store_explicit(&p->exiting, true, memory_order_relaxed);
+	p->exit_status = status & 0xff;
+	if (boot_options.verbose)
+		kprintf("osprey: the program exited with status %d (%llu system calls answered "
+			"ENOSYS)\n",
+			p->exit_status, (unsigned long long)linux_enosys_count);
+	power_off(p->exit_status);
+}
+
+void linux_thread_exit(int status)
+{
+	struct lthread *lt = lthread_current();
+	struct process *p = lt->proc;
+	struct thread *t = thread_current();
+	bool last;
+	uint32_t zero = 0;
+
+	if (lt->clear_child_tid) {
+		/* pthread_join waits on this word: clear it and wake the joiner. */
+		if (!copy_to_user(lt->clear_child_tid, &zero, sizeof(zero)))
+			futex_wake((const uint32_t *)lt->clear_child_tid, 1);
+	}
+	spin_lock(&p->lock);
+	list_del(&lt->link);
+	last = --p->nthreads == 0;
+	spin_unlock(&p->lock);
+	if (last)
+		linux_exit_group(status);
+	/*
+	 * From here the thread is a kernel thread: the switch away must not
+	 * save user state into lt, which goes now.
+	 */
+	irq_disable();
+	t->ustate = NULL;
+	kfree(lt);
+	thread_exit();
+}

@@ -1,0 +1,597 @@
+/*
+ * Signals: actions, masks, sending, delivery to handlers on the way back to
+ * ring 3, rt_sigreturn, and the default actions.
+ *
+ * A fault in the application (signal_fault) becomes SIGSEGV, SIGBUS,
+ * SIGILL, SIGFPE or SIGTRAP for the faulting thread.  Without a handler the
+ * process ends the way Linux ends it, with status 128 + the signal, and
+ * Osprey says why on the console: the signal, the faulting address and the
+ * instruction.
+ *
+ * The frame a handler gets is Linux's rt_sigframe: the return address (the
+ * sa_restorer that libc gives, which calls rt_sigreturn), a ucontext whose
+ * mcontext holds every register, the siginfo, and the FXSAVE image of the
+ * FPU, which the handler may change before it returns.
+ *
+ * Signals are checked on every return to ring 3 (signal_exit_work).  A
+ * thread asleep in the kernel sees a signal when it next returns; waits
+ * are not interrupted by signals yet (docs/linux-abi.md).
+ */
+#include <string.h>
+
+#include <osprey/cmdline.h>
+#include <osprey/log.h>
+#include <osprey/percpu.h>
+
+#include "internal.h"
+
+#define SIGHUP 1
+#define SIGINT 2
+#define SIGQUIT 3
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGABRT 6
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGKILL 9
+#define SIGUSR1 10
+#define SIGSEGV 11
+#define SIGPIPE 13
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGSTOP 19
+#define SIGTSTP 20
+#define SIGTTIN 21
+#define SIGTTOU 22
+#define SIGURG 23
+#define SIGXCPU 24
+#define SIGXFSZ 25
+#define SIGWINCH 28
+#define SIGSYS 31
+
+#define SA_SIGINFO 0x4
+#define SA_ONSTACK 0x08000000
+#define SA_RESTORER 0x04000000
+#define SA_NODEFER 0x40000000
+#define SA_RESETHAND 0x80000000
+
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define MINSIGSTKSZ 2048
+
+#define SI_USER 0
+#define SI_TKILL (-6)
+#define SEGV_MAPERR 1
+#define SEGV_ACCERR 2
+
+#define SIG_DFL 0
+#define SIG_IGN 1
+
+#define BIT(sig) (1ull << ((sig)-1))
+#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
+
+struct linux_siginfo {
+	int32_t signo, errno_, code, pad;
+	union {
+		struct {
+			int32_t pid;
+			uint32_t uid;
+		} kill;
+		uint64_t addr;
+		uint8_t bytes[112];
+	};
+};
+
+struct linux_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate;
+	uint64_t reserved[8];
+};
+
+struct linux_ucontext {
+	uint64_t flags;
+	uint64_t link;
+	struct {
+		uint64_t sp;
+		int32_t flags;
+		int32_t pad;
+		uint64_t size;
+	} stack;
+	struct linux_sigcontext mc;
+	uint64_t sigmask;
+};
+
+struct rt_sigframe {
+	uint64_t pretcode;
+	struct linux_ucontext uc;
+	struct linux_siginfo info;
+};
+
+static_assert(sizeof(struct linux_siginfo) == 128, "siginfo layout");
+static_assert(sizeof(struct linux_sigcontext) == 256, "sigcontext layout");
+static_assert(offsetof(struct rt_sigframe, uc.mc) == 48, "rt_sigframe layout");
+
+/* One per signal: the default action and the name --strace and reports show. */
+static const struct {
+	const char *name;
+	const char *text;
+	bool ignore; /* default action: nothing */
+} sigs[LINUX_NSIG + 1] = {
+	[SIGHUP] = { "SIGHUP", "hangup", false },
+	[SIGINT] = { "SIGINT", "interrupt", false },
+	[SIGQUIT] = { "SIGQUIT", "quit", false },
+	[SIGILL] = { "SIGILL", "illegal instruction", false },
+	[SIGTRAP] = { "SIGTRAP", "trace/breakpoint trap", false },
+	[SIGABRT] = { "SIGABRT", "aborted", false },
+	[SIGBUS] = { "SIGBUS", "bus error", false },
+	[SIGFPE] = { "SIGFPE", "floating point exception", false },
+	[SIGKILL] = { "SIGKILL", "killed", false },
+	[SIGUSR1] = { "SIGUSR1", "user defined signal 1", false },
+	[SIGSEGV] = { "SIGSEGV", "segmentation fault", false },
+	[12] = { "SIGUSR2", "user defined signal 2", false },
+	[SIGPIPE] = { "SIGPIPE", "broken pipe", false },
+	[14] = { "SIGALRM", "alarm clock", false },
+	[15] = { "SIGTERM", "terminated", false },
+	[16] = { "SIGSTKFLT", "stack fault", false },
+	[SIGCHLD] = { "SIGCHLD", "child exited", true },
+	[SIGCONT] = { "SIGCONT", "continued", true },
+	[SIGSTOP] = { "SIGSTOP", "stopped", true },
+	[SIGTSTP] = { "SIGTSTP", "stopped", true },
+	[SIGTTIN] = { "SIGTTIN", "stopped (tty input)", true },
+	[SIGTTOU] = { "SIGTTOU", "stopped (tty output)", true },
+	[SIGURG] = { "SIGURG", "urgent I/O condition", true },
+	[SIGXCPU] = { "SIGXCPU", "CPU time limit exceeded", false },
+	[SIGXFSZ] = { "SIGXFSZ", "file size limit exceeded", false },
+	[26] = { "SIGVTALRM", "virtual timer expired", false },
+	[27] = { "SIGPROF", "profiling timer expired", false },
+	[SIGWINCH] = { "SIGWINCH", "window changed", true },
+	[29] = { "SIGIO", "I/O possible", false },
+	[30] = { "SIGPWR", "power failure", false },
+	[SIGSYS] = { "SIGSYS", "bad system call", false },
+};
+
+static __noreturn void die(int sig, const struct trap_frame *tf, uint64_t addr, bool fault)
+{
+	const char *name = sig <= LINUX_NSIG && sigs[sig].name ? sigs[sig].name :
+								 "a real-time signal";
+
+	if (fault) {
+		uint8_t insn[8] = { 0 };
+
+		copy_from_user(insn, tf->rip, sizeof(insn));
+		kprintf("osprey: %s killed by %s (%s) at address 0x%llx, instruction at 0x%llx "
+			"(%02x %02x %02x %02x %02x %02x %02x %02x)\n",
+			proc_current()->exe, name, sigs[sig].text, (unsigned long long)addr,
+			(unsigned long long)tf->rip, insn[0], insn[1], insn[2], insn[3], insn[4],
+			insn[5], insn[6], insn[7]);
+	} else if (sig != SIGKILL && boot_options.verbose) {
+		kprintf("osprey: %s killed by %s\n", proc_current()->exe, name);
+	}
+	linux_exit_group(128 + sig);
+}
+
+int signal_send(struct process *p, struct lthread *lt, int sig)
+{
+	if (sig < 1 || sig > LINUX_NSIG)
+		return -EINVAL;
+	spin_lock(&p->lock);
+	if (lt)
+		lt->pending |= BIT(sig);
+	else
+		p->pending |= BIT(sig);
+	spin_unlock(&p->lock);
+	return 0;
+}
+
+/* The next signal lt may take, removed from the pending sets; 0 if none. */
+static int dequeue(struct lthread *lt)
+{
+	struct process *p = lt->proc;
+	uint64_t ready;
+	int sig = 0;
+
+	spin_lock(&p->lock);
+	ready = (lt->pending | p->pending) & ~(lt->sigmask & ~UNBLOCKABLE);
+	if (ready) {
+		sig = __builtin_ctzll(ready) + 1;
+		if (lt->pending & BIT(sig))
+			lt->pending &= ~BIT(sig);
+		else
+			p->pending &= ~BIT(sig);
+	}
+	spin_unlock(&p->lock);
+	return sig;
+}
+
+static bool on_altstack(const struct lthread *lt, uint64_t sp)
+{
+	return lt->altstack.size && sp > lt->altstack.sp &&
+	       sp - lt->altstack.sp <= lt->altstack.size;
+}
+
+static int deliver(struct lthread *lt, struct trap_frame *tf, int sig, const struct k_sigaction *ka,
+		   uint64_t addr, int code)
+{
+	static uint8_t fxbuf[CONFIG_MAX_CPUS][512] __attribute__((aligned(16)));
+	uint8_t *fx = fxbuf[cpu_id()];
+	struct rt_sigframe f;
+	uint64_t sp = tf->rsp - 128, fp; /* below the red zone */
+
+	if (!(ka->flags & SA_RESTORER))
+		return -EFAULT; /* nowhere to return to */
+	if ((ka->flags & SA_ONSTACK) && lt->altstack.size && !(lt->altstack.flags & SS_DISABLE) &&
+	    !on_altstack(lt, tf->rsp))
+		sp = lt->altstack.sp + lt->altstack.size;
+	fp = ALIGN_DOWN(sp - 512, 64);
+	sp = ALIGN_DOWN(fp - sizeof(f), 16) - 8;
+
+	memset(&f, 0, sizeof(f));
+	f.pretcode = ka->restorer;
+	f.uc.stack.sp = lt->altstack.sp;
+	f.uc.stack.size = lt->altstack.size;
+	f.uc.stack.flags = lt->altstack.size ? (on_altstack(lt, tf->rsp) ? SS_ONSTACK : 0) :
+					       SS_DISABLE;
+	f.uc.mc = (struct linux_sigcontext){
+		.r8 = tf->r8,
+		.r9 = tf->r9,
+		.r10 = tf->r10,
+		.r11 = tf->r11,
+		.r12 = tf->r12,
+		.r13 = tf->r13,
+		.r14 = tf->r14,
+		.r15 = tf->r15,
+		.rdi = tf->rdi,
+		.rsi = tf->rsi,
+		.rbp = tf->rbp,
+		.rbx = tf->rbx,
+		.rdx = tf->rdx,
+		.rax = tf->rax,
+		.rcx = tf->rcx,
+		.rsp = tf->rsp,
+		.rip = tf->rip,
+		.eflags = tf->rflags,
+		.cs = USER_CS,
+		.ss = USER_DS,
+		.err = tf->vector < 32 ? tf->error : 0,
+		.trapno = tf->vector < 32 ? tf->vector : 0,
+		.oldmask = lt->sigmask,
+		.cr2 = addr,
+		.fpstate = fp,
+	};
+	f.uc.sigmask = lt->sigmask;
+	f.info.signo = sig;
+	f.info.code = code;
+	if (code > 0)
+		f.info.addr = addr;
+	arch_fpu_save(fx);
+	if (copy_to_user(fp, fx, 512) || copy_to_user(sp, &f, sizeof(f)))
+		return -EFAULT;
+
+	spin_lock(&lt->proc->lock);
+	lt->sigmask |= ka->mask | (ka->flags & SA_NODEFER ? 0 : BIT(sig));
+	lt->sigmask &= ~UNBLOCKABLE;
+	if (ka->flags & SA_RESETHAND)
+		lt->proc->actions[sig - 1].handler = SIG_DFL;
+	spin_unlock(&lt->proc->lock);
+
+	/* The handler starts with a clean FPU, as on Linux. */
+	struct user_state clean;
+
+	arch_user_state_init(&clean);
+	arch_fpu_restore(clean.fpu);
+	tf->rdi = (uint64_t)sig;
+	tf->rsi = sp + offsetof(struct rt_sigframe, info);
+	tf->rdx = sp + offsetof(struct rt_sigframe, uc);
+	tf->rax = 0;
+	tf->rsp = sp;
+	tf->rip = ka->handler;
+	tf->rflags &= ~0x400ull; /* DF clear, as the ABI requires at a call */
+	tf->vector = 0;		 /* return by IRETQ: rcx and r11 are the handler's too */
+	return 0;
+}
+
+/* Acts on sig for the running thread; returns when the program goes on. */
+static void act(struct trap_frame *tf, int sig, uint64_t addr, int code, bool fault)
+{
+	struct lthread *lt = lthread_current();
+	struct k_sigaction ka;
+
+	spin_lock(&lt->proc->lock);
+	ka = lt->proc->actions[sig - 1];
+	spin_unlock(&lt->proc->lock);
+	if (sig == SIGKILL || sig == SIGSTOP)
+		ka.handler = SIG_DFL;
+	if (ka.handler == SIG_IGN && !fault)
+		return;
+	if (ka.handler == SIG_DFL || ka.handler == SIG_IGN) {
+		if (sigs[sig].ignore && !fault)
+			return;
+		die(sig, tf, addr, fault);
+	}
+	if (deliver(lt, tf, sig, &ka, addr, code))
+		die(fault ? sig : SIGSEGV, tf, addr, true);
+}
+
+void signal_fault(struct trap_frame *tf, uint64_t addr)
+{
+	struct lthread *lt = lthread_current();
+	int sig, code = 0;
+
+	switch (tf->vector) {
+	case VEC_PF:
+		sig = SIGSEGV;
+		code = tf->error & 1 ? SEGV_ACCERR : SEGV_MAPERR;
+		break;
+	case VEC_DE:
+	case 16:
+	case 19:
+		sig = SIGFPE;
+		code = 1;
+		break;
+	case VEC_UD:
+		sig = SIGILL;
+		code = 1;
+		break;
+	case VEC_BP:
+	case VEC_DB:
+		sig = SIGTRAP;
+		code = 1;
+		break;
+	case 17:
+		sig = SIGBUS;
+		code = 1;
+		break;
+	default:
+		sig = SIGSEGV;
+		code = 0x80; /* SI_KERNEL: a general protection fault */
+		break;
+	}
+	/* A blocked fault signal cannot wait: Linux kills the process. */
+	if (lt->sigmask & BIT(sig))
+		die(sig, tf, addr, true);
+	__asm__ volatile("sti" ::: "memory");
+	act(tf, sig, addr, code, true);
+	__asm__ volatile("cli" ::: "memory");
+}
+
+void signal_exit_work(struct trap_frame *tf)
+{
+	struct lthread *lt = lthread_current();
+
+	for (;;) {
+		if (this_cpu()->need_resched) {
+			__asm__ volatile("sti" ::: "memory");
+			schedule();
+			__asm__ volatile("cli" ::: "memory");
+			continue;
+		}
+		if (!(__atomic_load_n(&lt->pending, __ATOMIC_RELAXED) |
+		      __atomic_load_n(&lt->proc->pending, __ATOMIC_RELAXED)))
+			return;
+		__asm__ volatile("sti" ::: "memory");
+		int sig = dequeue(lt);
+
+		if (sig)
+			act(tf, sig, 0, SI_USER, false);
+		__asm__ volatile("cli" ::: "memory");
+		if (!sig)
+			return;
+	}
+}
+
+long sys_rt_sigaction(long sig, long act_p, long oact_p, long size)
+{
+	struct process *p = proc_current();
+	struct k_sigaction ka, old;
+
+	if (size != 8 || sig < 1 || sig > LINUX_NSIG)
+		return -EINVAL;
+	if (act_p && (sig == SIGKILL || sig == SIGSTOP))
+		return -EINVAL;
+	if (act_p && copy_from_user(&ka, (uintptr_t)act_p, sizeof(ka)))
+		return -EFAULT;
+	spin_lock(&p->lock);
+	old = p->actions[sig - 1];
+	if (act_p) {
+		ka.mask &= ~UNBLOCKABLE;
+		p->actions[sig - 1] = ka;
+	}
+	spin_unlock(&p->lock);
+	if (oact_p && copy_to_user((uintptr_t)oact_p, &old, sizeof(old)))
+		return -EFAULT;
+	return 0;
+}
+
+long sys_rt_sigprocmask(long how, long set_p, long oset_p, long size)
+{
+	struct lthread *lt = lthread_current();
+	uint64_t set = 0, old;
+
+	if (size != 8)
+		return -EINVAL;
+	if (set_p && copy_from_user(&set, (uintptr_t)set_p, 8))
+		return -EFAULT;
+	spin_lock(&lt->proc->lock);
+	old = lt->sigmask;
+	if (set_p) {
+		if (how == 0)
+			lt->sigmask |= set;
+		else if (how == 1)
+			lt->sigmask &= ~set;
+		else if (how == 2)
+			lt->sigmask = set;
+		else
+			how = -1;
+		lt->sigmask &= ~UNBLOCKABLE;
+	}
+	spin_unlock(&lt->proc->lock);
+	if (how < 0)
+		return -EINVAL;
+	if (oset_p && copy_to_user((uintptr_t)oset_p, &old, 8))
+		return -EFAULT;
+	return 0;
+}
+
+long sys_rt_sigpending(long set_p, long size)
+{
+	struct lthread *lt = lthread_current();
+	uint64_t set;
+
+	if (size != 8)
+		return -EINVAL;
+	spin_lock(&lt->proc->lock);
+	set = (lt->pending | lt->proc->pending) & lt->sigmask;
+	spin_unlock(&lt->proc->lock);
+	return copy_to_user((uintptr_t)set_p, &set, 8);
+}
+
+long sys_rt_sigreturn(void)
+{
+	struct lthread *lt = lthread_current();
+	struct trap_frame *tf = user_regs();
+	static uint8_t fxbuf[CONFIG_MAX_CPUS][512] __attribute__((aligned(16)));
+	struct linux_ucontext uc;
+	uint64_t frame = tf->rsp - 8; /* the handler's ret popped pretcode */
+
+	if (copy_from_user(&uc, frame + offsetof(struct rt_sigframe, uc), sizeof(uc)))
+		goto bad;
+	if (uc.mc.fpstate) {
+		uint8_t *fx = fxbuf[cpu_id()];
+
+		preempt_disable(); /* fxbuf is this CPU's */
+		if (copy_from_user(fx, uc.mc.fpstate, 512)) {
+			preempt_enable();
+			goto bad;
+		}
+		arch_fpu_restore(fx);
+		preempt_enable();
+	}
+	const struct linux_sigcontext *m = &uc.mc;
+
+	tf->r8 = m->r8, tf->r9 = m->r9, tf->r10 = m->r10, tf->r11 = m->r11;
+	tf->r12 = m->r12, tf->r13 = m->r13, tf->r14 = m->r14, tf->r15 = m->r15;
+	tf->rdi = m->rdi, tf->rsi = m->rsi, tf->rbp = m->rbp, tf->rbx = m->rbx;
+	tf->rdx = m->rdx, tf->rax = m->rax, tf->rcx = m->rcx, tf->rsp = m->rsp;
+	tf->rip = m->rip;
+	tf->rflags = (tf->rflags & ~RFLAGS_USER_MASK) | (m->eflags & RFLAGS_USER_MASK);
+	tf->vector = 0; /* every register restored: leave by IRETQ */
+	spin_lock(&lt->proc->lock);
+	lt->sigmask = uc.sigmask & ~UNBLOCKABLE;
+	spin_unlock(&lt->proc->lock);
+	return (long)tf->rax;
+bad:
+	die(SIGSEGV, tf, frame, true);
+}
+
+long sys_sigaltstack(long ss_p, long old_p)
+{
+	struct lthread *lt = lthread_current();
+	struct {
+		uint64_t sp;
+		int32_t flags, pad;
+		uint64_t size;
+	} ss, old = { lt->altstack.sp, lt->altstack.size ? 0 : SS_DISABLE, 0, lt->altstack.size };
+
+	if (on_altstack(lt, user_regs()->rsp))
+		old.flags = SS_ONSTACK;
+	if (ss_p) {
+		if (copy_from_user(&ss, (uintptr_t)ss_p, sizeof(ss)))
+			return -EFAULT;
+		if (on_altstack(lt, user_regs()->rsp))
+			return -EPERM;
+		if (ss.flags & ~(SS_DISABLE | (1 << 31)))
+			return -EINVAL;
+		if (ss.flags & SS_DISABLE) {
+			lt->altstack.sp = 0;
+			lt->altstack.size = 0;
+			lt->altstack.flags = SS_DISABLE;
+		} else {
+			if (ss.size < MINSIGSTKSZ)
+				return -ENOMEM;
+			lt->altstack.sp = ss.sp;
+			lt->altstack.size = ss.size;
+			lt->altstack.flags = 0;
+		}
+	}
+	if (old_p && copy_to_user((uintptr_t)old_p, &old, sizeof(old)))
+		return -EFAULT;
+	return 0;
+}
+
+static struct lthread *find_thread(struct process *p, long tid)
+{
+	struct lthread *found = NULL;
+
+	spin_lock(&p->lock);
+	for (struct list *l = p->threads.next; l != &p->threads; l = l->next) {
+		struct lthread *lt = list_entry(l, struct lthread, link);
+
+		if (lt->tid == tid)
+			found = lt;
+	}
+	spin_unlock(&p->lock);
+	return found;
+}
+
+long sys_kill(long pid, long sig)
+{
+	struct process *p = proc_current();
+
+	if (pid != p->pid && pid != 0 && pid != -1)
+		return -ESRCH;
+	if (sig == 0)
+		return 0;
+	return signal_send(p, NULL, (int)sig);
+}
+
+long sys_tgkill(long tgid, long tid, long sig)
+{
+	struct process *p = proc_current();
+	struct lthread *lt;
+
+	if (tgid != p->pid)
+		return -ESRCH;
+	lt = find_thread(p, tid);
+	if (!lt)
+		return -ESRCH;
+	return sig ? signal_send(p, lt, (int)sig) : 0;
+}
+
+long sys_tkill(long tid, long sig)
+{
+	return sys_tgkill(proc_current()->pid, tid, sig);
+}
+
+long sys_rt_sigsuspend(long set_p, long size)
+{
+	struct lthread *lt = lthread_current();
+	uint64_t set, old;
+
+	if (size != 8)
+		return -EINVAL;
+	if (copy_from_user(&set, (uintptr_t)set_p, 8))
+		return -EFAULT;
+	spin_lock(&lt->proc->lock);
+	old = lt->sigmask;
+	lt->sigmask = set & ~UNBLOCKABLE;
+	spin_unlock(&lt->proc->lock);
+	/* Wait for a signal the new mask lets through (polled: waits are not interruptible yet). */
+	while (!((lt->pending | lt->proc->pending) & ~lt->sigmask))
+		thread_sleep_ns(1000000);
+	int sig = dequeue(lt);
+
+	spin_lock(&lt->proc->lock);
+	lt->sigmask = old;
+	spin_unlock(&lt->proc->lock);
+	if (sig) {
+		/* Deliver with the suspend mask's handler frame restoring the old mask. */
+		struct trap_frame *tf = user_regs();
+
+		tf->rax = (uint64_t)-EINTR;
+		act(tf, sig, 0, SI_USER, false);
+	}
+	return -EINTR;
+}
