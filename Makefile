@@ -48,6 +48,7 @@ include mk/alloc.mk
 include mk/fs.mk
 include mk/sched.mk
 include mk/linux.mk
+include mk/syscall.mk
 
 all: $(KERNEL) $(TOOLS)
 

@@ -156,6 +156,8 @@ int64_t mm_cpu_heap_balance(unsigned cpu);
 #define PTE_NX (1ull << 63)
 /* Software bit: the page belongs to the area's ops (vDSO, shared file pages); unmap does not free it. */
 #define PTE_BORROWED (1ull << 9)
+/* Software bit: a page made inaccessible by PROT_NONE; P is clear, the frame stays. */
+#define PTE_PROTNONE (1ull << 10)
 #define PTE_ADDR 0x000ffffffffff000ull
 
 /* Builds the kernel's page tables (direct map, W^X image) and switches to them. */

@@ -88,16 +88,31 @@ static bool is_regular(int fd)
 }
 
 /* pos < 0: the file position (read/write); else pread/pwrite at pos. */
+/* Small transfers bounce through the stack: no allocation on the common path. */
+#define SMALL 256
+
+static char *bounce(char *small, size_t chunk)
+{
+	return chunk <= SMALL ? small : kmalloc(chunk);
+}
+
+static void bounce_free(char *small, char *buf)
+{
+	if (buf != small)
+		kfree(buf);
+}
+
 static long do_read(int fd, uintptr_t ubuf, size_t n, int64_t pos)
 {
 	size_t total = 0, chunk = MIN(n, (size_t)CHUNK), done;
+	char small[SMALL];
 	bool whole;
 	char *buf;
 	int err = 0;
 
 	if (!user_range_ok(ubuf, n))
 		return -EFAULT;
-	buf = kmalloc(chunk ? chunk : 1);
+	buf = bounce(small, chunk);
 	if (!buf)
 		return -ENOMEM;
 	whole = n > chunk && is_regular(fd);
@@ -118,19 +133,20 @@ static long do_read(int fd, uintptr_t ubuf, size_t n, int64_t pos)
 		if (done < want)
 			break;
 	} while (whole && total < n);
-	kfree(buf);
+	bounce_free(small, buf);
 	return total ? (long)total : err;
 }
 
 static long do_write(int fd, uintptr_t ubuf, size_t n, int64_t pos)
 {
 	size_t total = 0, chunk = MIN(n, (size_t)CHUNK), done;
+	char small[SMALL];
 	char *buf;
 	int err = 0;
 
 	if (!user_range_ok(ubuf, n))
 		return -EFAULT;
-	buf = kmalloc(chunk ? chunk : 1);
+	buf = bounce(small, chunk);
 	if (!buf)
 		return -ENOMEM;
 	do {
@@ -150,7 +166,7 @@ static long do_write(int fd, uintptr_t ubuf, size_t n, int64_t pos)
 		if (done < want)
 			break;
 	} while (total < n);
-	kfree(buf);
+	bounce_free(small, buf);
 	return total ? (long)total : err;
 }
 

@@ -92,7 +92,7 @@ static void clear_range(struct address_space *as, uintptr_t start, uintptr_t end
 	for (uintptr_t va = start; va < end; va += PAGE_SIZE) {
 		uint64_t *e = mmu_user_pte(as->root, va);
 
-		if (!e || !(*e & PTE_P))
+		if (!e || !(*e & (PTE_P | PTE_PROTNONE)))
 			continue;
 		if (!(*e & PTE_BORROWED))
 			page_free(phys_to_virt(*e & PTE_ADDR), 0);
@@ -252,9 +252,12 @@ static int change(struct address_space *as, uintptr_t start, uint64_t len, int p
 		for (uintptr_t va = start; va < end; va += PAGE_SIZE) {
 			uint64_t *e = mmu_user_pte(as->root, va);
 
-			if (e && (*e & PTE_P))
-				*e = (*e & ~(PTE_W | PTE_NX)) | (prot & VM_WRITE ? PTE_W : 0) |
-				     (prot & VM_EXEC ? 0 : PTE_NX);
+			if (!e || !(*e & (PTE_P | PTE_PROTNONE)))
+				continue;
+			/* No access at all: not present, but the page stays (PTE_PROTNONE). */
+			*e = (*e & ~(PTE_P | PTE_PROTNONE | PTE_W | PTE_NX)) |
+			     (prot & VM_READ ? PTE_P : PTE_PROTNONE) |
+			     (prot & VM_WRITE ? PTE_W : 0) | (prot & VM_EXEC ? 0 : PTE_NX);
 		}
 	}
 	raw_spin_unlock(&as->pt_lock);

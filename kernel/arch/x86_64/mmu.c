@@ -309,23 +309,31 @@ int mmu_new_root(uint64_t *pa_out)
 	return 0;
 }
 
-int mmu_user_map(uint64_t root_pa, uintptr_t va, uint64_t pa, uint64_t flags)
-{
-	int level;
-	uint64_t *root = phys_to_virt(root_pa);
-	uint64_t *e = leaf(root, va, &level);
-
-	if (e)
-		return -EEXIST;
-	return map_one(root, va, pa, 1, flags | PTE_U);
-}
-
+/*
+ * The level-1 slot of va in the lower half, present or not (a PROT_NONE
+ * page keeps its frame in a non-present entry); NULL when no table holds it.
+ */
 uint64_t *mmu_user_pte(uint64_t root_pa, uintptr_t va)
 {
-	int level;
-	uint64_t *e = leaf(phys_to_virt(root_pa), va, &level);
+	uint64_t *table = phys_to_virt(root_pa);
 
-	return e && level == 1 ? e : NULL;
+	for (int l = 4; l > 1; l--) {
+		uint64_t e = table[index_of(va, l)];
+
+		if (!(e & PTE_P) || (e & PTE_PS))
+			return NULL;
+		table = phys_to_virt(e & PTE_ADDR);
+	}
+	return &table[index_of(va, 1)];
+}
+
+int mmu_user_map(uint64_t root_pa, uintptr_t va, uint64_t pa, uint64_t flags)
+{
+	uint64_t *e = mmu_user_pte(root_pa, va);
+
+	if (e && (*e & (PTE_P | PTE_PROTNONE)))
+		return -EEXIST;
+	return map_one(phys_to_virt(root_pa), va, pa, 1, flags | PTE_U);
 }
 
 /* Frees the tables below table (a level-`level` table); leaf pages are the caller's. */

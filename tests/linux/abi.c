@@ -1,0 +1,194 @@
+/*
+ * tests/linux/abi.c: the Linux ABI from a program's side.  Built static
+ * with musl and with glibc, run in the guest by `make check-linux` (and
+ * runnable on the host, where it must pass too).  Prints one PASS or FAIL
+ * line per check and exits 0 only when all pass.
+ *
+ * Usage: abi ARG1 ARG2   (the runner passes "one" "two words" and HOME=/home/osprey)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failed;
+
+static void check(int ok, const char *name)
+{
+	printf("%s %s\n", ok ? "PASS" : "FAIL", name);
+	failed += !ok;
+}
+
+static sigjmp_buf jb;
+static volatile sig_atomic_t got_sig, got_code;
+static volatile void *got_addr;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	got_sig = sig;
+	got_code = si->si_code;
+	got_addr = si->si_addr;
+	siglongjmp(jb, 1);
+}
+
+static void on_usr1(int sig)
+{
+	got_sig = sig;
+}
+
+static volatile int on_alt;
+static char altstack[65536];
+
+static void on_usr2(int sig)
+{
+	char here;
+
+	(void)sig;
+	on_alt = &here >= altstack && &here < altstack + sizeof(altstack);
+}
+
+static int fault_at(volatile char *p, int write)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, NULL);
+	got_sig = 0;
+	if (!sigsetjmp(jb, 1)) {
+		if (write)
+			*p = 1;
+		else
+			(void)*p;
+	}
+	signal(SIGSEGV, SIG_DFL);
+	return got_sig == SIGSEGV && got_addr == (void *)p;
+}
+
+static void *thread_fn(void *arg)
+{
+	return (void *)((intptr_t)arg * 2);
+}
+
+int main(int argc, char **argv)
+{
+	check(argc == 3 && !strcmp(argv[1], "one") && !strcmp(argv[2], "two words"), "argv");
+	check(getenv("HOME") && !strcmp(getenv("HOME"), "/home/osprey"), "environment");
+	check(getauxval(AT_PAGESZ) == 4096, "auxv_pagesz");
+	check(getauxval(AT_RANDOM) != 0, "auxv_random");
+	check(getauxval(AT_SYSINFO_EHDR) != 0, "auxv_vdso");
+	check(((uintptr_t)__builtin_frame_address(0) & 0xf) == 0, "stack_aligned");
+
+	struct utsname u;
+	check(uname(&u) == 0 && !strcmp(u.sysname, "Linux") && !strcmp(u.machine, "x86_64"),
+	      "uname");
+
+	/* Memory: brk, mmap, mprotect to PROT_NONE faults, munmap faults. */
+	/* The raw call: musl's sbrk() refuses to move the break. */
+	char *b0 = (char *)syscall(SYS_brk, 0), *b1 = b0;
+	check((char *)syscall(SYS_brk, b0 + (1 << 20)) == b0 + (1 << 20), "brk_grows");
+	memset(b1, 0x5a, 1 << 20);
+	check(b1[(1 << 20) - 1] == 0x5a, "brk_memory");
+	size_t len = 16 * 4096;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	check(m != MAP_FAILED && m[0] == 0 && m[len - 1] == 0, "mmap_zeroed");
+	memset(m, 7, len);
+	check(mprotect(m + 4096, 4096, PROT_NONE) == 0, "mprotect_none");
+	check(fault_at(m + 4096, 0), "prot_none_read_faults");
+	check(mprotect(m + 4096, 4096, PROT_READ) == 0 && m[4096] == 7, "prot_restored_keeps_data");
+	check(fault_at(m + 4096, 1) && got_code == SEGV_ACCERR, "readonly_write_faults");
+	check(munmap(m + 8192, 4096) == 0, "munmap");
+	check(fault_at(m + 8192, 0) && got_code == SEGV_MAPERR, "unmapped_faults");
+	char *r = mremap(m, 4096, 8 * 4096, MREMAP_MAYMOVE);
+	check(r != MAP_FAILED && r[0] == 7 && r[8 * 4096 - 1] == 0, "mremap_grows");
+	check(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 12345, 0) == MAP_FAILED && errno == EBADF,
+	      "mmap_bad_fd");
+	check(munmap((void *)1, 4096) == -1 && errno == EINVAL, "munmap_unaligned");
+
+	/* Errors come back as errno, not crashes. */
+	check(syscall(SYS_write, 1, (void *)8, 10) == -1 && errno == EFAULT,
+	      "write_bad_pointer_efault");
+	check(syscall(SYS_getppid) >= 0, "getppid");
+	check(syscall(999) == -1 && errno == ENOSYS, "unknown_syscall_enosys");
+	/* Osprey: no processes yet, a clear ENOSYS.  Linux: a child that leaves at once. */
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	check(child == -1 ? errno == ENOSYS : child > 0, "fork_enosys_or_child");
+
+	/* Time. */
+	struct timespec t0, t1, res, req = { 0, 2000000 };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	nanosleep(&req, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	check((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) >= 2000000,
+	      "nanosleep_sleeps");
+	check(clock_getres(CLOCK_MONOTONIC, &res) == 0 && res.tv_sec == 0 && res.tv_nsec > 0,
+	      "clock_getres");
+	check(clock_gettime(12345, &t0) == -1 && errno == EINVAL, "clock_bad_id");
+
+	/* Limits and identity. */
+	struct rlimit rl;
+	check(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 3, "getrlimit");
+	check(getpid() == getpid() && getuid() == 0 && gettid() == getpid(), "ids");
+
+	/* Signals: a handler, a blocked signal delivered on unblock, an alternate stack. */
+	sigset_t set, old;
+	signal(SIGUSR1, on_usr1);
+	got_sig = 0;
+	raise(SIGUSR1);
+	check(got_sig == SIGUSR1, "signal_handler");
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	got_sig = 0;
+	raise(SIGUSR1);
+	int blocked_ok = got_sig == 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	check(blocked_ok && got_sig == SIGUSR1, "signal_blocked_then_delivered");
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_usr2;
+	sa.sa_flags = SA_ONSTACK;
+	check(sigaltstack(&ss, NULL) == 0 && sigaction(SIGUSR2, &sa, NULL) == 0, "sigaltstack");
+	raise(SIGUSR2);
+	check(on_alt, "handler_on_altstack");
+	signal(SIGPIPE, SIG_IGN);
+	check(raise(SIGPIPE) == 0, "ignored_signal");
+
+	/* Threads. */
+	pthread_t th[8];
+	intptr_t sum = 0;
+	for (intptr_t i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, thread_fn, (void *)i);
+	for (int i = 0; i < 8; i++) {
+		void *ret;
+		pthread_join(th[i], &ret);
+		sum += (intptr_t)ret;
+	}
+	check(sum == 56, "threads_join");
+
+	/* Floating point survives system calls and signals. */
+	volatile double x = 1.0;
+	for (int i = 0; i < 20; i++) {
+		x *= 1.5;
+		raise(SIGUSR1);
+	}
+	check(x > 3325.25 && x < 3325.26, "fpu_state_kept");
+
+	printf("%s\n", failed ? "SOME FAILED" : "ALL PASSED");
+	return failed ? 1 : 0;
+}
