@@ -74,7 +74,8 @@ bench-fs: $(RATIO) $(FS_BENCH_IMG) $(LINUX_VMLINUX) $(LG)/fs.cpio $(KERNEL) $(OS
 
 # The manifest parser is untrusted-input parsing too (decision 9).
 FUZZ_SRCS_manifest := tools/osprey/image.c tools/osprey/image_tree.c tools/osprey/help.c \
-	tools/osprey/err.c \
+	tools/osprey/err.c tools/osprey/image_list.c \
 	kernel/fs/rofs_image.c
 $(HB)/fuzz/manifest: tools/osprey/image.c tools/osprey/image_tree.c tools/osprey/image.h \
+	tools/osprey/image_list.c \
 	$(FS_PORTABLE_DEPS)

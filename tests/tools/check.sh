@@ -129,6 +129,100 @@ if has "-append"; then fail dry.empty_cmdline "empty -e gave -append"; else pass
 OSPREY_KERNEL=$K run "$OSPREY" run --dry-run
 expect dry.kernel_env 0 "-kernel $K "
 
+# --- osprey run PROGRAM: an image around a host program ---
+# Run from a folder of our own (modules/ linked in), so that the images the
+# tool writes to build/run go away with $T.  The stub is a static x86-64 ELF,
+# so no warning is due.
+top=$(pwd)
+mkdir "$T/w"
+ln -s "$top/modules" "$T/w/modules"
+cd "$T/w" || exit 1
+P=$T/hello
+cp "$STUB" "$P"
+mkdir -p "$T/data/sub"
+echo one >"$T/data/one.txt"
+echo two >"$T/data/sub/two.txt"
+ln -s one.txt "$T/data/link"
+echo other >"$T/other.txt"
+run "$OSPREY" run --kernel "$K" --dry-run --env HOME=/ -e --verbose --add "$T/data" \
+	--add "$T/other.txt:/etc/other" "$P" "a b" "it's" ""
+expect prog.dry_run 0 "-initrd build/run/hello-" \
+	"-append '--env=HOME=/ --verbose /bin/hello '\''a b'\'' '\''it'\''\'\'''\''s'\'' '\'''\'''"
+if [ -s "$T/err" ]; then fail prog.no_warning "$(cat "$T/err")"; else pass prog.no_warning; fi
+img=$(sed -n 's/.* -initrd \([^ ]*\) .*/\1/p' "$T/out")
+"$OSPREY" image --list "$img" >"$T/list" 2>&1
+sz=$(wc -c <"$P" | tr -d ' ')
+for want in "f 0755 $(printf '%8s' "$sz") /bin/hello" "f 0644        4 /data/one.txt" \
+	"f 0644        4 /data/sub/two.txt" "l 0777        7 /data/link -> one.txt" \
+	"f 0644        6 /etc/other" "d 1777        0 /tmp" "f 0644       34 /etc/hosts"; do
+	if ! grep -qxF -- "$want" "$T/list"; then
+		fail prog.image_contents "no line '$want' in: $(tr '\n' '|' <"$T/list")"
+		want=
+		break
+	fi
+done
+[ -n "$want" ] && pass prog.image_contents
+run "$OSPREY" image --list "$T/other.txt"
+expect_err prog.list_not_image 1 "osprey: image: $T/other.txt: not an image: "
+
+# The program boots with its arguments, as the kernel's parser reads them.
+: >"$T/log"
+FAKE_LOG=$T/log PATH=$FAKE_PATH run "$OSPREY" run --kernel "$K" --env 'X=a b' "$P" 'x"y' '\'
+expect prog.boots 0 "fake console: initrd build/run/hello-"
+printf '%s\n' "'--env=X=a b' /bin/hello 'x\"y' '\\'" >"$T/want"
+if cmp -s "$T/log" "$T/want"; then pass prog.append; else
+	fail prog.append "append: $(cat "$T/log")"; fi
+
+# Errors: one line, exit 2, nothing run.
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/nope" "$P"
+expect_err prog.add_missing 2 "osprey: --add $T/nope: No such file or directory"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/nope:/x" "$P"
+expect_err prog.add_missing_path 2 "osprey: --add $T/nope:/x: $T/nope: No such file or directory"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/other.txt:etc/x" "$P"
+expect_err prog.add_relative 2 \
+	"osprey: --add $T/other.txt:etc/x: image path 'etc/x' is not absolute (the last ':' starts it)"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/other.txt:/x" --add "$T/data/one.txt:/x" "$P"
+expect_err prog.add_conflict 2 \
+	"osprey: path conflict at /x: --add $T/data/one.txt:/x puts a file there ($T/data/one.txt), --add $T/other.txt:/x put a different file ($T/other.txt)"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/other.txt:/x" --add "$T/other.txt:/x" "$P"
+expect prog.add_same_twice 0 "-initrd build/run/hello-"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/other.txt:/etc/hosts" "$P"
+expect_err prog.add_over_base 2 \
+	"osprey: path conflict at /etc/hosts: --add $T/other.txt:/etc/hosts puts a file there ($T/other.txt), module 'base' put a different file (modules/base/hosts)"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/data:/tmp/data" "$P"
+expect_err prog.add_under_tmp 2 \
+	"osprey: --add $T/data:/tmp/data: /tmp is mounted over the image in the guest, which would hide what is put there"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/data" --add "$T/data" --initrd "$K" "$P"
+expect_err prog.with_initrd 2 "osprey: a program to run and --initrd both give the root image"
+run "$OSPREY" run --kernel "$K" --dry-run -e '--verbose /bin/sh' "$P"
+expect_err prog.e_with_app 2 \
+	"osprey: -e '--verbose /bin/sh': with a program to run, -e holds only kernel options ('/bin/sh' would be taken as the program)"
+run "$OSPREY" run --kernel "$K" --dry-run -e '--bogus' "$P"
+expect_err prog.e_bad_option 2 "osprey: the kernel would refuse the command line: unknown option --bogus"
+run "$OSPREY" run --kernel "$K" --dry-run "$T/nope"
+expect_err prog.missing 2 "osprey: program $T/nope: No such file or directory"
+run "$OSPREY" run --kernel "$K" --dry-run "$T/data"
+expect_err prog.directory 2 "osprey: program $T/data: not a regular file"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/data"
+expect_err prog.add_alone 2 "osprey: run: --add needs a program to run"
+# shellcheck disable=SC2046
+run "$OSPREY" run --kernel "$K" --dry-run "$P" $(seq 1 64)
+expect_err prog.too_many_words 2 "too many words on the command line (at most 64)"
+run "$OSPREY" run --kernel "$K" --dry-run "$T/other.txt"
+expect prog.not_elf 0 "-append /bin/other.txt "
+grep -qxF "osprey: warning: $T/other.txt is not an x86-64 ELF executable; the kernel will refuse it" \
+	"$T/err" && pass prog.not_elf_warning || fail prog.not_elf_warning "$(cat "$T/err")"
+dyn=/bin/true
+if [ -r "$dyn" ] && head -c 4 "$dyn" | grep -q ELF; then
+	run "$OSPREY" run --kernel "$K" --dry-run "$dyn"
+	if [ $rc -eq 0 ] && grep -qF "is dynamically linked (interpreter " "$T/err"; then
+		pass prog.dynamic_warning
+	else
+		fail prog.dynamic_warning "exit $rc: $(cat "$T/err")"
+	fi
+fi
+cd "$top" || exit 1
+
 # --- accelerator ---
 hwkvm=no
 if { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; } && [ -r /dev/kvm ] &&
@@ -166,7 +260,7 @@ bad accel "--accel 'xen'" run --kernel "$K" --accel xen
 bad unknown_flag "unknown option '--frobnicate'" run --kernel "$K" --frobnicate
 bad missing_value "--timeout needs a value" run --kernel "$K" --timeout
 bad timeout_word "--timeout 'soon'" run --kernel "$K" --timeout soon
-bad stray_arg "unexpected argument 'extra'" run --kernel "$K" extra
+bad stray_arg "unexpected argument 'extra': no such file here" run --kernel "$K" extra
 bad test_unknown "unknown option '--dry-run'" test --kernel "$K" --dry-run
 bad test_cpus "-c '0'" test --kernel "$K" -c 0
 bad kernel_missing "osprey: kernel $T/nope.elf: No such file or directory" \

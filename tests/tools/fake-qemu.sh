@@ -8,10 +8,12 @@
 # what to do.  Each -append value is logged to $FAKE_LOG when that is set.
 set -f # globs are data here, never file names
 append=
+initrd=
 dc=/dev/null
 while [ $# -gt 0 ]; do
 	case $1 in
 	-append) append=$2; shift ;;
+	-initrd) initrd=$2; shift ;;
 	-chardev) dc=$(printf '%s' "${2#*path=}" | sed 's/,,/,/g'); shift ;;
 	esac
 	shift
@@ -103,6 +105,11 @@ qemu=*)
 sleep)
 	[ -n "$FAKE_PIDFILE" ] && echo $$ >"$FAKE_PIDFILE"
 	exec sleep 30
+	;;
+*/bin/*)
+	# osprey run PROGRAM: show what the guest was given.
+	echo "fake console: initrd $initrd"
+	status 0
 	;;
 *)
 	echo "fake qemu: nothing to do for '$append'" >&2

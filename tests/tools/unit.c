@@ -15,6 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <osprey/cmdline.h>
+
+#include "../../kernel/fs/rofs_image.h"
+
 #include "osprey.h"
 
 static char why[512];
@@ -156,7 +160,11 @@ static void test_opts_errors(void)
 		{ CMD_RUN, "-c", "-c needs a value" },
 		{ CMD_RUN, "--dry-run=yes", "--dry-run takes no value" },
 		{ CMD_RUN, "--timeout -1", "--timeout '-1'" },
-		{ CMD_RUN, "stray", "unexpected argument 'stray'" },
+		{ CMD_RUN, "--add", "--add needs a value" },
+		{ CMD_RUN, "--add x", "--add needs a program to run" },
+		{ CMD_RUN, "--env novalue ./p", "--env 'novalue': expected NAME=VALUE" },
+		{ CMD_RUN, "--env =v ./p", "--env '=v'" },
+		{ CMD_TEST, "--add x", "unknown option '--add'" },
 		{ CMD_TEST, "--dry-run", "unknown option '--dry-run'" },
 		{ CMD_TEST, "-e x", "unknown option '-e'" },
 		{ CMD_TEST, "a b", "unexpected argument 'b'" },
@@ -563,6 +571,295 @@ static void test_judge_deaths(void)
 	EXPECT(!test_judge_death("a.b", &r, w, sizeof(w)) && strstr(w, "lacks \"caller+\""));
 }
 
+/* The first word that is not an option is the program; the rest are its arguments. */
+static void test_opts_program(void)
+{
+	char *argv[] = { "-m", "32", "--add", "d:/d", "./prog", "-m", "--add", "x", NULL };
+	struct osprey_opts o;
+	char err[256];
+
+	opts_defaults(CMD_RUN, &o);
+	EXPECT(opts_parse(CMD_RUN, 8, argv, &o, err, sizeof(err)) == 0);
+	EXPECT_STR(o.mem, "32M");
+	EXPECT_STR(o.prog, "./prog");
+	EXPECT(o.prog_argc == 3 && o.prog_argv == argv + 5);
+	EXPECT(o.nadds == 1);
+	EXPECT_STR(o.adds[0], "d:/d");
+
+	char *argv2[] = { "--env", "A=1", "--env=B=x y", "--", "-weird", NULL };
+
+	opts_defaults(CMD_RUN, &o);
+	EXPECT(opts_parse(CMD_RUN, 5, argv2, &o, err, sizeof(err)) == 0);
+	EXPECT_STR(o.prog, "-weird");
+	EXPECT(o.prog_argc == 0 && o.nenvs == 2);
+	EXPECT_STR(o.envs[1], "B=x y");
+}
+
+/* Each word, quoted, is read back by the kernel's own splitter as itself. */
+static void test_cmdline_quote(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain", "plain" },		{ "a b", "'a b'" },	  { "", "''" },
+		{ "it's", "'it'\\''s'" },	{ "x\"y", "'x\"y'" },	  { "b\\s", "'b\\s'" },
+		{ "tab\there", "'tab\there'" }, { "--opt=1", "--opt=1" }, { "$HOME*?", "$HOME*?" },
+	};
+	static struct boot_options bo;
+	char out[256], line[2048], kerr[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		EXPECT(cmdline_quote(cases[i].in, out, sizeof(out)) == 0);
+		EXPECT_STR(out, cases[i].out);
+	}
+	EXPECT(cmdline_quote("a b", out, 4) == -ENOSPC);
+	/* Random words of awkward bytes survive the round trip. */
+	srand(7);
+	for (int round = 0; round < 500; round++) {
+		static const char alphabet[] = "ab '\"\\\t\n\r-=$x\x7f\xc3\xa9";
+		char words[8][12];
+		size_t len = 0;
+		int n = 1 + rand() % 7;
+
+		len += (size_t)snprintf(line, sizeof(line), "--verbose /bin/p");
+		for (int w = 0; w < n; w++) {
+			int wl = rand() % 11;
+
+			for (int k = 0; k < wl; k++)
+				words[w][k] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+			words[w][wl] = 0;
+			line[len++] = ' ';
+			EXPECT(cmdline_quote(words[w], line + len, sizeof(line) - len) == 0);
+			len += strlen(line + len);
+		}
+		EXPECT(cmdline_parse(line, &bo, kerr, sizeof(kerr)) == 0);
+		EXPECT(bo.argc == n + 1 && bo.verbose);
+		for (int w = 0; w < n && w + 1 < bo.argc; w++)
+			EXPECT_STR(bo.argv[w + 1], words[w]);
+		if (why[0])
+			return;
+	}
+}
+
+/* The whole line of `osprey run PROGRAM ARGS`, and what it refuses. */
+static void test_run_cmdline(void)
+{
+	char *args[80] = { "a b", "it's", "", NULL };
+	struct osprey_opts o;
+	char err[512], *line;
+
+	opts_defaults(CMD_RUN, &o);
+	o.prog = "some/dir/prog";
+	o.prog_argv = args;
+	o.prog_argc = 3;
+	o.envs[o.nenvs++] = "HOME=/";
+	o.envs[o.nenvs++] = "X=a b";
+	EXPECT(run_cmdline(&o, "--verbose", &line, err, sizeof(err)) == 0);
+	EXPECT_STR(line, "--env=HOME=/ '--env=X=a b' --verbose /bin/prog 'a b' 'it'\\''s' ''");
+	free(line);
+
+	EXPECT(run_cmdline(&o, "--verbose /bin/sh", &line, err, sizeof(err)) == -EINVAL);
+	EXPECT(strstr(err, "'/bin/sh' would be taken as the program") != NULL);
+	EXPECT(run_cmdline(&o, "--bogus", &line, err, sizeof(err)) == -EINVAL);
+	EXPECT_STR(err, "the kernel would refuse the command line: unknown option --bogus");
+
+	/* 64 words at most, in all. */
+	for (int i = 0; i < 70; i++)
+		args[i] = "w";
+	o.nenvs = 0;
+	o.prog_argc = CMDLINE_MAX_ARGS - 1;
+	EXPECT(run_cmdline(&o, NULL, &line, err, sizeof(err)) == 0);
+	free(line);
+	o.prog_argc = CMDLINE_MAX_ARGS;
+	EXPECT(run_cmdline(&o, NULL, &line, err, sizeof(err)) == -EINVAL);
+	EXPECT(strstr(err, "too many words") != NULL);
+
+	/* 2047 bytes at most. */
+	static char big[2100];
+
+	memset(big, 'x', sizeof(big) - 1);
+	args[0] = big;
+	o.prog_argc = 1;
+	EXPECT(run_cmdline(&o, NULL, &line, err, sizeof(err)) == -EINVAL);
+	EXPECT(strstr(err, "the kernel takes at most 2047") != NULL);
+
+	/* Without a program, --env alone goes before -e, unchecked. */
+	opts_defaults(CMD_RUN, &o);
+	o.envs[o.nenvs++] = "A=1";
+	EXPECT(run_cmdline(&o, "/bin/app x", &line, err, sizeof(err)) == 0);
+	EXPECT_STR(line, "--env=A=1 /bin/app x");
+	free(line);
+}
+
+static void test_add_split(void)
+{
+	static const struct {
+		const char *spec, *host, *path, *err;
+	} cases[] = {
+		{ "data", "data", "/data", NULL },
+		{ "some/dir/", "some/dir", "/dir", NULL },
+		{ "a:b:/x", "a:b", "/x", NULL },
+		{ "f:/", "f", "/", NULL },
+		{ "f:rel", NULL, NULL, "--add f:rel: image path 'rel' is not absolute" },
+		{ "f:", NULL, NULL, "--add f:: empty image path after ':'" },
+		{ ":/x", NULL, NULL, "--add :/x: empty host path" },
+		{ ".", NULL, NULL, "--add .: no name to put it under; say where (--add .:/PATH)" },
+		{ "/", NULL, NULL, "no name to put it under" },
+	};
+	char err[256], *host, *path;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = add_split(cases[i].spec, &host, &path, err, sizeof(err));
+
+		if (cases[i].err) {
+			EXPECT(ret == -EINVAL && strstr(err, cases[i].err));
+			continue;
+		}
+		EXPECT(ret == 0);
+		EXPECT_STR(host, cases[i].host);
+		EXPECT_STR(path, cases[i].path);
+		free(host);
+		free(path);
+	}
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	chmod(path, mode);
+}
+
+/* A file of the image, read back through the kernel's reader; NULL if absent. */
+static char *image_file(const struct rofs_image *img, const char *path, struct rofs_inode *ri)
+{
+	static char buf[4096];
+	uint32_t ino = 0;
+	size_t done = 0;
+
+	if (rofs_image_inode(img, 0, ri))
+		return NULL;
+	while (*path) {
+		size_t len;
+
+		while (*path == '/')
+			path++;
+		len = strcspn(path, "/");
+		if (!len)
+			break;
+		if (rofs_image_lookup(img, ri, path, len, &ino) || rofs_image_inode(img, ino, ri))
+			return NULL;
+		path += len;
+	}
+	if ((ri->mode & ROFS_S_IFMT) == ROFS_S_IFDIR)
+		return "(a directory)";
+	if (rofs_image_read(img, ri, 0, buf, sizeof(buf) - 1, &done))
+		return NULL;
+	buf[done] = 0;
+	return buf;
+}
+
+/* run_image(): base module, the program at /bin/NAME 0755, the adds; conflicts refused. */
+static void test_run_image(void)
+{
+	char dir[] = "/tmp/osprey-unit.XXXXXX", p[512], mods[600], cache[600], img_path[1024];
+	char err[1024], *adds[] = { NULL };
+	static uint8_t buf[1 << 16];
+	struct osprey_opts o;
+	struct rofs_image img;
+	struct rofs_inode ri;
+	const char *ignore;
+	int status;
+	FILE *f;
+	size_t n;
+
+	if (!mkdtemp(dir)) {
+		snprintf(why, sizeof(why), "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(mods, sizeof(mods), "%s/modules", dir);
+	snprintf(cache, sizeof(cache), "%s/cache/run", dir);
+	snprintf(p, sizeof(p), "%s/modules", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/modules/base", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/modules/base/manifest", dir);
+	write_file(p, "name: base\ndir: /tmp 1777\nfile: hosts /etc/hosts 0644\n", 0644);
+	snprintf(p, sizeof(p), "%s/modules/base/hosts", dir);
+	write_file(p, "127.0.0.1 localhost\n", 0644);
+	snprintf(p, sizeof(p), "%s/prog", dir);
+	write_file(p, "\177ELF not really", 0600);
+	snprintf(p, sizeof(p), "%s/tree", dir);
+	mkdir(p, 0750);
+	snprintf(p, sizeof(p), "%s/tree/sub", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/tree/sub/f.txt", dir);
+	write_file(p, "deep\n", 0640);
+	snprintf(p, sizeof(p), "%s/tree/ln", dir);
+	EXPECT(symlink("sub/f.txt", p) == 0);
+	snprintf(p, sizeof(p), "%s/one.txt", dir);
+	write_file(p, "one\n", 0644);
+
+	opts_defaults(CMD_RUN, &o);
+	snprintf(p, sizeof(p), "%s/prog", dir);
+	o.prog = p;
+	o.prog_argv = adds;
+	char add1[600], add2[600], add3[600];
+
+	snprintf(add1, sizeof(add1), "%s/tree", dir);
+	snprintf(add2, sizeof(add2), "%s/one.txt:/srv/x/one", dir);
+	o.adds[o.nadds++] = add1;
+	o.adds[o.nadds++] = add2;
+	EXPECT(run_image(&o, mods, cache, img_path, sizeof(img_path), &status, err, sizeof(err)) ==
+	       0);
+	if (why[0])
+		goto out_remove;
+	EXPECT(strncmp(img_path, cache, strlen(cache)) == 0 && strstr(img_path, "/prog-"));
+	f = fopen(img_path, "rb");
+	n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+	if (f)
+		fclose(f);
+	EXPECT(rofs_image_open(&img, buf, n, &ignore) == 0);
+	EXPECT_STR(image_file(&img, "/bin/prog", &ri), "\177ELF not really");
+	EXPECT(ri.mode == (ROFS_S_IFREG | 0755));
+	EXPECT_STR(image_file(&img, "/tree/sub/f.txt", &ri), "deep\n");
+	EXPECT(ri.mode == (ROFS_S_IFREG | 0640));
+	EXPECT_STR(image_file(&img, "/tree/ln", &ri), "sub/f.txt");
+	EXPECT(ri.mode == (ROFS_S_IFLNK | 0777));
+	EXPECT(image_file(&img, "/tree", &ri) && ri.mode == (ROFS_S_IFDIR | 0750));
+	EXPECT_STR(image_file(&img, "/srv/x/one", &ri), "one\n");
+	EXPECT_STR(image_file(&img, "/etc/hosts", &ri), "127.0.0.1 localhost\n");
+	EXPECT(image_file(&img, "/tmp", &ri) && ri.mode == (ROFS_S_IFDIR | 01777));
+
+	/* The same file twice at one path is fine; a different one is a conflict. */
+	snprintf(add3, sizeof(add3), "%s/tree/sub/f.txt:/srv/x/one", dir);
+	o.adds[o.nadds++] = add2;
+	EXPECT(run_image(&o, mods, cache, img_path, sizeof(img_path), &status, err, sizeof(err)) ==
+	       0);
+	o.adds[o.nadds - 1] = add3;
+	EXPECT(run_image(&o, mods, cache, img_path, sizeof(img_path), &status, err, sizeof(err)) ==
+	       -EINVAL);
+	EXPECT(status == 2 && strstr(err, "path conflict at /srv/x/one: --add ") &&
+	       strstr(err, "put a different file"));
+	o.adds[o.nadds - 1] = "/nonexistent/x:/x";
+	EXPECT(run_image(&o, mods, cache, img_path, sizeof(img_path), &status, err, sizeof(err)) ==
+	       -EINVAL);
+	EXPECT_STR(err, "--add /nonexistent/x:/x: /nonexistent/x: No such file or directory");
+	o.adds[o.nadds - 1] = add1;
+	o.image = "nosuch";
+	EXPECT(run_image(&o, mods, cache, img_path, sizeof(img_path), &status, err, sizeof(err)) !=
+	       0);
+	EXPECT(status == 1 && strstr(err, "module 'nosuch' not found"));
+out_remove:
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	if (system(p) != 0 && !why[0])
+		snprintf(why, sizeof(why), "cannot remove %s", dir);
+}
+
 int main(void)
 {
 	run("parse_mem", test_parse_mem);
@@ -581,5 +878,10 @@ int main(void)
 	run("parse_list", test_parse_list_glob);
 	run("judge_run", test_judge_runs);
 	run("judge_death", test_judge_deaths);
+	run("opts_program", test_opts_program);
+	run("cmdline_quote", test_cmdline_quote);
+	run("run_cmdline", test_run_cmdline);
+	run("add_split", test_add_split);
+	run("run_image", test_run_image);
 	return failed ? 1 : 0;
 }

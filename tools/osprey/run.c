@@ -508,12 +508,44 @@ static void trace_check_output(const char *path)
 		path);
 }
 
+/*
+ * The program form's checks and image (run_prog.c).  Returns 0 with
+ * image_path filled, or the exit status after printing the one error line.
+ */
+static int prog_prepare(struct osprey_opts *o, char *image_path, size_t len)
+{
+	struct stat st;
+	char err[2048];
+	int status;
+
+	if (o->initrd) {
+		fprintf(stderr, "osprey: a program to run and --initrd both give the root image\n");
+		return OSPREY_EXIT_USAGE;
+	}
+	if (stat(o->prog, &st) < 0 && !strchr(o->prog, '/')) {
+		fprintf(stderr,
+			"osprey: run: unexpected argument '%s': no such file here (a program to run is a host path, e.g. ./%s)\n",
+			o->prog, o->prog);
+		return OSPREY_EXIT_USAGE;
+	}
+	if (check_file("program", o->prog))
+		return OSPREY_EXIT_USAGE;
+	prog_warn(o->prog, stderr);
+	if (run_image(o, "modules", OSPREY_RUN_CACHE, image_path, len, &status, err, sizeof(err))) {
+		fprintf(stderr, "osprey: %s\n", err);
+		return status;
+	}
+	o->initrd = image_path;
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct osprey_opts o;
 	struct qemu_spec spec;
 	struct boot_result res;
-	char err[512], qemu[PATH_MAX], image_path[PATH_MAX], *trace_line = NULL;
+	char err[2048], qemu[PATH_MAX], image_path[PATH_MAX], *trace_line = NULL;
+	char *line = NULL;
 	int ret;
 
 	opts_defaults(CMD_RUN, &o);
@@ -529,24 +561,40 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "osprey: --image and --initrd both name the root image\n");
 		return OSPREY_EXIT_USAGE;
 	}
-	if (o.image) {
+	if (o.prog) {
+		ret = prog_prepare(&o, image_path, sizeof(image_path));
+		if (ret)
+			return ret;
+	} else if (o.image) {
 		if (image_prepare(o.image, image_path, sizeof(image_path)))
 			return 1;
 		o.initrd = image_path;
 	}
+	if (o.prog || o.nenvs) {
+		ret = run_cmdline(&o, o.cmdline, &line, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "osprey: %s\n", ret == -ENOMEM ? "out of memory" : err);
+			return ret == -ENOMEM ? OSPREY_EXIT_NOSTATUS : OSPREY_EXIT_USAGE;
+		}
+		o.cmdline = line;
+	}
 	ret = host_prepare(&o, &spec, qemu, sizeof(qemu), !o.dry_run);
-	if (ret)
+	if (ret) {
+		free(line);
 		return ret;
+	}
 	if (o.trace) {
 		trace_line = trace_prepare(&o, &spec);
 		if (!trace_line) {
 			fprintf(stderr, "osprey: out of memory\n");
+			free(line);
 			return OSPREY_EXIT_NOSTATUS;
 		}
 	}
 	if (o.dry_run) {
 		ret = run_dry(&spec);
 		free(trace_line);
+		free(line);
 		return ret;
 	}
 	if (o.debug) {
@@ -559,6 +607,7 @@ int cmd_run(int argc, char **argv)
 	}
 	ret = boot_guest(&spec, o.timeout, false, o.verbose, &res);
 	free(trace_line);
+	free(line);
 	if (ret) {
 		fprintf(stderr, "osprey: %s\n", res.why);
 		return OSPREY_EXIT_NOSTATUS;
