@@ -57,9 +57,12 @@ SYSTEM_TEST := $(HB)/system-test
 # The host-side check programs share their PASS/FAIL reporting.
 TEST_REPORT := tests/lib/report.c tests/lib/report.h
 
-$(SYSTEM_TEST): tests/system/system_test.c $(TEST_REPORT)
+# ... and their way of running osprey and capturing what it prints.
+TEST_CAPTURE := tests/lib/capture.c tests/lib/capture.h
+
+$(SYSTEM_TEST): tests/system/system_test.c $(TEST_REPORT) $(TEST_CAPTURE)
 	@mkdir -p $(dir $@)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< tests/lib/report.c -o $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< tests/lib/report.c tests/lib/capture.c -o $@
 
 check-system: $(KERNEL) $(OSPREY) $(SYSTEM_TEST) $(LINUX64_SHIM)
 	$(Q)$(SYSTEM_TEST) $(OSPREY) $(KERNEL) $(LINUX64_SHIM)

@@ -20,15 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/capture.h"
 #include "../lib/report.h"
 
-#define OUT_MAX (256 * 1024)
 #define MAX_LINES 64
 
 struct result {
-	int status; /* exit status of osprey run, or -1 */
-	char out[OUT_MAX];
-	size_t len;
+	struct capture c; /* status, out, len */
 	/* Host CLOCK_MONOTONIC (ns) at which each "clock-mark" line arrived. */
 	int nmarks;
 	double mark_host_ns[MAX_LINES];
@@ -38,15 +36,7 @@ struct result {
 static const char *osprey, *kernel, *initrd;
 static struct result r;
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static void note_marks(char *line_start, size_t n, double t)
+static void note_marks(const char *line_start, size_t n, double t)
 {
 	int idx;
 	unsigned long long g;
@@ -67,7 +57,7 @@ static void note_marks(char *line_start, size_t n, double t)
 static void run(const char *first, ...)
 {
 	const char *argv[32];
-	int argc = 0, fds[2];
+	int argc = 0;
 	va_list ap;
 
 	argv[argc++] = osprey;
@@ -85,57 +75,18 @@ static void run(const char *first, ...)
 		argv[argc++] = a;
 	va_end(ap);
 	argv[argc] = NULL;
-
-	memset(&r, 0, sizeof(r));
-	r.status = -1;
-	if (pipe(fds))
-		return;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		execv(osprey, (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	size_t line_start = 0;
-
-	for (;;) {
-		ssize_t n = read(fds[0], r.out + r.len, OUT_MAX - 1 - r.len);
-
-		if (n <= 0)
-			break;
-		double t = now_ns();
-
-		r.len += (size_t)n;
-		for (size_t i = r.len - (size_t)n; i < r.len; i++) {
-			if (r.out[i] == '\n') {
-				note_marks(r.out + line_start, i - line_start, t);
-				line_start = i + 1;
-			}
-		}
-		if (r.len == OUT_MAX - 1)
-			break;
-	}
-	r.out[r.len] = 0;
-	close(fds[0]);
-	int st;
-
-	if (waitpid(pid, &st, 0) == pid && WIFEXITED(st))
-		r.status = WEXITSTATUS(st);
+	r.nmarks = 0;
+	capture_run(argv, &r.c, note_marks);
 }
 
 static void verdict(const char *name, bool ok, const char *why)
 {
-	report(name, ok, why, r.status, r.out, NULL);
+	report(name, ok, why, r.c.status, r.c.out, NULL);
 }
 
 static bool has(const char *s)
 {
-	return strstr(r.out, s) != NULL;
+	return strstr(r.c.out, s) != NULL;
 }
 
 static void default_image(const char *machine)
@@ -145,7 +96,7 @@ static void default_image(const char *machine)
 	snprintf(name, sizeof(name), "boot.default_image.%s", machine);
 	run("--machine", machine, NULL);
 	verdict(name,
-		r.status == 0 && has("Osprey unikernel (PVH boot)") && has("memory map:") &&
+		r.c.status == 0 && has("Osprey unikernel (PVH boot)") && has("memory map:") &&
 			has(" ram\n") && has("cpu: ") && has("clock: tsc ") &&
 			has("bootchart: total "),
 		"expected banner, memory map, CPU features, boot chart and status 0");
@@ -158,14 +109,14 @@ static void power_path(const char *machine, const char *how)
 	snprintf(name, sizeof(name), "power.%s.%s", how, machine);
 	snprintf(arg, sizeof(arg), "--poweroff=%s", how);
 	run("--machine", machine, "-e", arg, NULL);
-	verdict(name, r.status == 0 && !has("did not stop the machine"),
+	verdict(name, r.c.status == 0 && !has("did not stop the machine"),
 		"the power-off path did not stop the machine by itself");
 }
 
 static void clock_rate(void)
 {
 	run("-e", "--test=clock.host_marks", NULL);
-	if (r.status != 0 || r.nmarks < 9) {
+	if (r.c.status != 0 || r.nmarks < 9) {
 		verdict("clock.rate_matches_host", false, "no clock marks");
 		return;
 	}
@@ -196,24 +147,24 @@ int main(int argc, char **argv)
 
 	run("-e", "--bogus /app", NULL);
 	verdict("cmdline.unknown_option_stops_boot",
-		r.status == 64 && has("bad kernel command line: unknown option --bogus"),
+		r.c.status == 64 && has("bad kernel command line: unknown option --bogus"),
 		"expected status 64 naming --bogus");
 	run("-e", "--loglevel=99", NULL);
 	verdict("cmdline.bad_value_stops_boot",
-		r.status == 64 && has("bad value for --loglevel: '99' (expected 0..7)"),
+		r.c.status == 64 && has("bad value for --loglevel: '99' (expected 0..7)"),
 		"expected status 64 naming --loglevel");
 	run("-e", "--bootchart", NULL);
 	verdict("cmdline.bootchart_lists_phases",
-		r.status == 0 && has("bootchart: entry") && has("bootchart: mmu") &&
+		r.c.status == 0 && has("bootchart: entry") && has("bootchart: mmu") &&
 			has("bootchart: clock"),
 		"expected the boot phases");
 
 	run("-e", "--test-death=fault.page_fault", NULL);
 	verdict("panic.status_reaches_host",
-		r.status == 70 && has("panic: page fault at test_fault_page_fault+"),
+		r.c.status == 70 && has("panic: page fault at test_fault_page_fault+"),
 		"expected status 70 and the panic");
 	run("-e", "/bin/prog arg", NULL);
-	verdict("app.not_yet_supported_is_clear", r.status == 127 && has("cannot run /bin/prog"),
+	verdict("app.not_yet_supported_is_clear", r.c.status == 127 && has("cannot run /bin/prog"),
 		"expected status 127 and a message");
 
 	static const char *const machines[] = { "microvm", "q35", "pc" };
@@ -229,17 +180,17 @@ int main(int argc, char **argv)
 		kernel = argv[3];
 		run(NULL);
 		verdict("linux64.default_image",
-			r.status == 0 && has("Osprey unikernel (Linux 64-bit boot)") &&
+			r.c.status == 0 && has("Osprey unikernel (Linux 64-bit boot)") &&
 				has(" ram\n") && has("bootchart: total "),
 			"expected the banner of a Linux 64-bit boot and status 0");
 		run("-e", "--test=*", NULL);
 		verdict("linux64.kernel_tests_pass",
-			r.status == 0 && has("PASS boot.memory_map_holds_the_kernel") &&
+			r.c.status == 0 && has("PASS boot.memory_map_holds_the_kernel") &&
 				has("RESULT: ") && has(" passed, 0 failed"),
 			"expected every in-kernel test to pass after a Linux 64-bit boot");
 		run("-e", "--test-death=fault.page_fault", NULL);
 		verdict("linux64.panic_backtrace",
-			r.status == 70 && has("test_fault_page_fault+") && has("test_run_death+"),
+			r.c.status == 70 && has("test_fault_page_fault+") && has("test_run_death+"),
 			"expected status 70 and a backtrace");
 	}
 
