@@ -49,6 +49,7 @@ include mk/fs.mk
 include mk/sched.mk
 include mk/linux.mk
 include mk/syscall.mk
+include mk/apps.mk
 
 all: $(KERNEL) $(TOOLS)
 
