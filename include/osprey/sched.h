@@ -106,6 +106,8 @@ void thread_block_prepare(void);
 void thread_block_timeout(uint64_t ns);
 void schedule(void);
 bool thread_wake(struct thread *t);
+/* Makes t, if it runs on another CPU, enter the kernel (a reschedule IPI). */
+void thread_kick(struct thread *t);
 
 /* For the interrupt path: timer expiry and the preemption check on return. */
 void sched_timer_irq(void);

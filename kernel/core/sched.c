@@ -249,6 +249,19 @@ void thread_block_prepare(void)
 	atomic_store_explicit(&thread_current()->state, T_BLOCKED, memory_order_release);
 }
 
+/*
+ * A thread running on another CPU enters the kernel soon (a reschedule
+ * IPI), so that work waiting for it on its way back to ring 3 (a signal)
+ * is done now rather than at its next system call.
+ */
+void thread_kick(struct thread *t)
+{
+	unsigned cpu = __atomic_load_n(&t->rq, __ATOMIC_RELAXED)->cpu;
+
+	if (atomic_load_explicit(&t->state, memory_order_relaxed) == T_RUNNING && cpu != cpu_id())
+		smp_send_resched(cpu);
+}
+
 bool thread_wake(struct thread *t)
 {
 	struct runqueue *rq = t->rq;

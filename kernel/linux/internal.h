@@ -44,6 +44,13 @@ struct region {
 	int prot; /* PROT_* */
 };
 
+/* What a pending signal carries into its siginfo. */
+struct ksiginfo {
+	int32_t code;	/* SI_USER, SI_TKILL, SI_QUEUE, SI_KERNEL */
+	int32_t pid;	/* the sender */
+	uint64_t value; /* sigqueue's si_value */
+};
+
 struct k_sigaction {
 	uint64_t handler; /* SIG_DFL 0, SIG_IGN 1, or an address */
 	uint64_t flags;
@@ -71,25 +78,30 @@ struct process {
 	int nregions, rcap;			/* [m] */
 	struct k_sigaction actions[LINUX_NSIG]; /* [l] index signo - 1 */
 	uint64_t pending;			/* [l] signals sent to the process */
-	struct list threads;			/* [l] struct lthread.link */
-	int nthreads;				/* [l] */
-	_Atomic bool exiting;			/* [a] exit_group ran */
-	int exit_status;			/* [l] the VM's exit status */
-	struct waitq exited;			/* the last thread is gone */
-	char exe[256];				/* [i] the program's path */
-	uint64_t rlim_cur[16], rlim_max[16];	/* [l] getrlimit/setrlimit */
-	uint64_t start_ns;			/* [i] */
+	struct ksiginfo info[LINUX_NSIG];	/* [l] of each pending signal */
+	struct thread *itimer;		     /* [l] the alarm/setitimer thread, made on first use */
+	uint64_t itimer_at, itimer_every;    /* [l] clock_ns() deadline (0: off), interval */
+	struct list threads;		     /* [l] struct lthread.link */
+	int nthreads;			     /* [l] */
+	_Atomic bool exiting;		     /* [a] exit_group ran */
+	int exit_status;		     /* [l] the VM's exit status */
+	struct waitq exited;		     /* the last thread is gone */
+	char exe[256];			     /* [i] the program's path */
+	uint64_t rlim_cur[16], rlim_max[16]; /* [l] getrlimit/setrlimit */
+	uint64_t start_ns;		     /* [i] */
 };
 
 /* An application thread.  Lock legend: [t] only its own thread; [l] proc->lock. */
 struct lthread {
-	struct user_state us;	   /* first: thread->ustate points here */
-	struct thread *t;	   /* [i] */
-	struct process *proc;	   /* [i] */
-	int tid;		   /* [i] */
-	uintptr_t clear_child_tid; /* [t] set_tid_address / CLONE_CHILD_CLEARTID */
-	uint64_t sigmask;	   /* [l] blocked signals */
-	uint64_t pending;	   /* [l] signals sent to this thread */
+	struct user_state us;		  /* first: thread->ustate points here */
+	struct thread *t;		  /* [i] */
+	struct process *proc;		  /* [i] */
+	int tid;			  /* [i] */
+	uintptr_t clear_child_tid;	  /* [t] set_tid_address / CLONE_CHILD_CLEARTID */
+	uint64_t sigmask;		  /* [l] blocked signals */
+	uint64_t pending;		  /* [l] signals sent to this thread */
+	struct ksiginfo info[LINUX_NSIG]; /* [l] of each pending signal */
+	bool sigwaiting; /* [l] asleep until a signal comes (sigsuspend, sigwait, pause) */
 	struct {
 		uintptr_t sp;
 		int flags;
@@ -136,11 +148,18 @@ int linux_exec(struct process *p, const char *path, char *const argv[], char *co
 /* mm.c */
 int linux_mm_init(struct process *p, uintptr_t brk_start);
 
+/* procself.c: registers /proc/PID (include/osprey/procfs.h); argv and envp as exec gets them. */
+void linux_procfs_init(char *const argv[], char *const envp[]);
+
 /* signal.c */
 void signal_fault(struct trap_frame *tf, uint64_t addr);
 void signal_exit_work(struct trap_frame *tf);
-/* Sends sig to thread lt, or to the process when lt is NULL. */
-int signal_send(struct process *p, struct lthread *lt, int sig);
+#define SI_USER 0
+#define SI_KERNEL 0x80
+#define SI_QUEUE (-1)
+#define SI_TKILL (-6)
+/* Sends sig to thread lt, or to the process when lt is NULL, with its siginfo. */
+int signal_send(struct process *p, struct lthread *lt, int sig, const struct ksiginfo *info);
 
 /* syscall.c */
 void linux_syscall(struct trap_frame *tf);

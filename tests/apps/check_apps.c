@@ -22,7 +22,9 @@
  * the guest's: "\r\n" becomes "\n" (a console that is a terminal with
  * ONLCR, Linux's default, writes CR LF for LF; today's serial driver does
  * not, and QEMU's stdio chardev passes bytes as they are).  The statuses
- * must be equal too.  One line per case, "PASS apps.NAME" or "FAIL
+ * must be equal too.  A program killed by a signal (status > 128) must
+ * also get Osprey's one-line report ("osprey: PROG killed by SIGSEGV ..."),
+ * the console's last line, which is taken out before the comparison.  One line per case, "PASS apps.NAME" or "FAIL
  * apps.NAME: why" with both outputs indented below, then "RESULT: N passed,
  * N failed".
  *
@@ -81,7 +83,8 @@ struct outcome {
 	size_t len;
 	int status; /* exit status, 128 + signal, or -1 */
 	bool timed_out;
-	char err[4096]; /* osprey's stderr (guest runner) */
+	bool killed_report; /* the guest printed "osprey: PROG killed by SIG..." last */
+	char err[4096];	    /* osprey's stderr (guest runner) */
 };
 
 static void die(const char *what)
@@ -399,6 +402,20 @@ static void run_guest(const struct tcase *c, struct outcome *res)
 			res->out[w++] = res->out[r];
 	res->len = w;
 	res->out[w] = 0;
+	/*
+	 * A program killed by a signal: Osprey says so on the console, as a
+	 * shell would on Linux.  That last line is the kernel's, not the
+	 * program's: it is taken out and its presence checked (judge()).
+	 */
+	char *last = w ? res->out + w - 1 : res->out;
+
+	while (last > res->out && last[-1] != '\n')
+		last--;
+	if (!strncmp(last, "osprey: ", 8) && strstr(last, " killed by SIG")) {
+		res->killed_report = true;
+		res->len = (size_t)(last - res->out);
+		*last = 0;
+	}
 }
 
 /* ---- judging --------------------------------------------------------------- */
@@ -490,6 +507,11 @@ static void judge(const struct tcase *c)
 		first_difference(want.out, want.len, got.out, got.len, why, sizeof(why));
 	else if (got.status != want.status)
 		snprintf(why, sizeof(why), "exit status %d, expected %d", got.status, want.status);
+	else if (!cfg.host_runner && want.status > 128 && !got.killed_report)
+		snprintf(why, sizeof(why),
+			 "no \"osprey: ... killed by SIG...\" report on the console");
+	else if (!cfg.host_runner && want.status <= 128 && got.killed_report)
+		snprintf(why, sizeof(why), "a kill report, but the program was not killed");
 	if (!why[0] && got.status != want.status)
 		snprintf(why, sizeof(why), "exit status %d, expected %d", got.status, want.status);
 	if (why[0] && got.status != want.status && !strstr(why, "exit status")) {
