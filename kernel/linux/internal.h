@@ -161,6 +161,13 @@ void signal_exit_work(struct trap_frame *tf);
 /* Sends sig to thread lt, or to the process when lt is NULL, with its siginfo. */
 int signal_send(struct process *p, struct lthread *lt, int sig, const struct ksiginfo *info);
 
+/*
+ * Sleeps until a signal in want (0: any the thread does not block) is
+ * pending, or ns pass (0: no limit); false on time-out.  What nanosleep and
+ * the signal waits use: a signal ends such a sleep.
+ */
+bool signal_sleep(struct lthread *lt, uint64_t want, uint64_t ns);
+
 /* syscall.c */
 void linux_syscall(struct trap_frame *tf);
 extern bool linux_strace;

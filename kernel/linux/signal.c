@@ -258,7 +258,7 @@ static bool deliverable(struct lthread *lt, uint64_t want)
  * signal_send between the check and the sleep wakes it (no lost wake-up).
  * Returns false on time-out.
  */
-static bool signal_sleep(struct lthread *lt, uint64_t want, uint64_t ns)
+bool signal_sleep(struct lthread *lt, uint64_t want, uint64_t ns)
 {
 	uint64_t end = ns ? clock_ns() + ns : 0;
 

@@ -78,7 +78,11 @@ static int read_ts(long p, struct ts *t)
 	return 0;
 }
 
-static void sleep_until(int clock, int64_t deadline_ns)
+/*
+ * Sleeps until the clock reads deadline_ns; -EINTR if a signal came first,
+ * with the time left in *left_ns.
+ */
+static int sleep_until(int clock, int64_t deadline_ns, int64_t *left_ns)
 {
 	for (;;) {
 		struct ts now;
@@ -86,30 +90,36 @@ static void sleep_until(int clock, int64_t deadline_ns)
 		time_clock_get(clock, &now.sec, &now.nsec);
 		int64_t left = deadline_ns - (now.sec * NSEC + now.nsec);
 
+		*left_ns = left > 0 ? left : 0;
 		if (left <= 0)
-			return;
-		thread_sleep_ns((uint64_t)left);
+			return 0;
+		if (signal_sleep(lthread_current(), 0, (uint64_t)left))
+			return -EINTR;
 	}
 }
 
 long sys_clock_nanosleep(long clock, long flags, long req, long rem)
 {
 	struct ts t, now;
+	int64_t left;
 	int err;
 
-	(void)rem; /* sleeps are not interrupted by signals yet: nothing remains */
 	if (clock != 0 && clock != 1 && clock != 7)
 		return clock == 2 || clock == 3 ? -ENOTSUP : -EINVAL;
 	err = read_ts(req, &t);
 	if (err)
 		return err;
-	if (flags & TIMER_ABSTIME) {
-		sleep_until((int)clock, t.sec * NSEC + t.nsec);
-		return 0;
-	}
+	if (flags & TIMER_ABSTIME)
+		return sleep_until((int)clock, t.sec * NSEC + t.nsec, &left);
 	time_clock_get((int)clock, &now.sec, &now.nsec);
-	sleep_until((int)clock, now.sec * NSEC + now.nsec + t.sec * NSEC + t.nsec);
-	return 0;
+	err = sleep_until((int)clock, now.sec * NSEC + now.nsec + t.sec * NSEC + t.nsec, &left);
+	if (err == -EINTR && rem) {
+		struct ts r = { left / NSEC, left % NSEC };
+
+		if (copy_to_user((uintptr_t)rem, &r, sizeof(r)))
+			return -EFAULT;
+	}
+	return err;
 }
 
 long sys_nanosleep(long req, long rem)
