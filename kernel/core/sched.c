@@ -698,6 +698,16 @@ void thread_sleep_ns(uint64_t ns)
 	irq_restore(flags);
 }
 
+void thread_block_cancel(void)
+{
+	/*
+	 * relaxed: a waker's compare-exchange BLOCKED -> RUNNABLE may come
+	 * first or not at all; either way the thread is running, and
+	 * thread_wake() never queues the current thread of a CPU.
+	 */
+	atomic_store_explicit(&thread_current()->state, T_RUNNING, memory_order_relaxed);
+}
+
 void thread_block_timeout(uint64_t ns)
 {
 	struct thread *t = thread_current();

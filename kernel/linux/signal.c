@@ -266,13 +266,13 @@ bool signal_sleep(struct lthread *lt, uint64_t want, uint64_t ns)
 		__atomic_store_n(&lt->sigwaiting, true, __ATOMIC_RELEASE);
 		thread_block_prepare();
 		if (deliverable(lt, want)) {
-			__atomic_store_n(&thread_current()->state, T_RUNNING, __ATOMIC_RELAXED);
+			thread_block_cancel();
 			break;
 		}
 		uint64_t now = clock_ns();
 
 		if (end && now >= end) {
-			__atomic_store_n(&thread_current()->state, T_RUNNING, __ATOMIC_RELAXED);
+			thread_block_cancel();
 			__atomic_store_n(&lt->sigwaiting, false, __ATOMIC_RELAXED);
 			return false;
 		}

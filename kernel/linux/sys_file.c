@@ -80,6 +80,19 @@ static int get_path(long upath, char **out)
 	return 0;
 }
 
+/* Two paths (rename, link, symlink); both freed by the caller on success. */
+static int get_paths(long ua, long ub, char **a, char **b)
+{
+	int err = get_path(ua, a);
+
+	if (err)
+		return err;
+	err = get_path(ub, b);
+	if (err)
+		kfree(*a);
+	return err;
+}
+
 static bool is_regular(int fd)
 {
 	struct vfs_stat st;
@@ -589,16 +602,23 @@ long sys_chdir(long upath)
 	return err;
 }
 
-long sys_mkdirat(long dirfd, long upath, long mode)
+/* mkdirat and fchmodat: one path and a mode. */
+static long path_mode_op(long dirfd, long upath, long mode,
+			 int (*op)(struct fdtable *, int, const char *, uint32_t))
 {
 	char *path;
 	int err = get_path(upath, &path);
 
 	if (err)
 		return err;
-	err = vfs_mkdir(files(), (int)dirfd, path, (uint32_t)mode & 07777);
+	err = op(files(), (int)dirfd, path, (uint32_t)mode & 07777);
 	kfree(path);
 	return err;
+}
+
+long sys_mkdirat(long dirfd, long upath, long mode)
+{
+	return path_mode_op(dirfd, upath, mode, vfs_mkdir);
 }
 
 long sys_mkdir(long upath, long mode)
@@ -640,14 +660,9 @@ long sys_renameat2(long olddir, long uold, long newdir, long unew, long flags)
 
 	if (flags & ~RENAME_NOREPLACE)
 		return -EINVAL;
-	err = get_path(uold, &from);
+	err = get_paths(uold, unew, &from, &to);
 	if (err)
 		return err;
-	err = get_path(unew, &to);
-	if (err) {
-		kfree(from);
-		return err;
-	}
 	if ((flags & RENAME_NOREPLACE) && !vfs_stat(files(), (int)newdir, to, false, &st))
 		err = -EEXIST;
 	else
@@ -670,15 +685,12 @@ long sys_rename(long uold, long unew)
 long sys_symlinkat(long utarget, long dirfd, long upath)
 {
 	char *target, *path;
-	int err = get_path(utarget, &target);
+	int err = get_paths(utarget, upath, &target, &path);
 
 	if (err)
 		return err;
-	err = get_path(upath, &path);
-	if (!err) {
-		err = vfs_symlink(files(), target, (int)dirfd, path);
-		kfree(path);
-	}
+	err = vfs_symlink(files(), target, (int)dirfd, path);
+	kfree(path);
 	kfree(target);
 	return err;
 }
@@ -695,14 +707,11 @@ long sys_linkat(long olddir, long uold, long newdir, long unew, long flags)
 
 	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	err = get_path(uold, &from);
+	err = get_paths(uold, unew, &from, &to);
 	if (err)
 		return err;
-	err = get_path(unew, &to);
-	if (!err) {
-		err = vfs_link(files(), (int)olddir, from, (int)newdir, to);
-		kfree(to);
-	}
+	err = vfs_link(files(), (int)olddir, from, (int)newdir, to);
+	kfree(to);
 	kfree(from);
 	return err;
 }
@@ -775,14 +784,7 @@ long sys_fdatasync(long fd)
 
 long sys_fchmodat(long dirfd, long upath, long mode)
 {
-	char *path;
-	int err = get_path(upath, &path);
-
-	if (err)
-		return err;
-	err = vfs_chmod(files(), (int)dirfd, path, (uint32_t)mode & 07777);
-	kfree(path);
-	return err;
+	return path_mode_op(dirfd, upath, mode, vfs_chmod);
 }
 
 long sys_chmod(long upath, long mode)

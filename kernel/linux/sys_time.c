@@ -146,7 +146,7 @@ static void itimer_main(void *arg)
 		if (at && now >= at) {
 			p->itimer_at = p->itimer_every ? MAX(at + p->itimer_every, now + 1) : 0;
 			spin_unlock(&p->lock);
-			__atomic_store_n(&thread_current()->state, T_RUNNING, __ATOMIC_RELAXED);
+			thread_block_cancel();
 			signal_send(p, NULL, 14 /* SIGALRM */, &info);
 			continue;
 		}
