@@ -25,6 +25,8 @@
 #include <osprey/vfs.h>
 #include <osprey/vm.h>
 
+#include "elf.h"
+
 #define LINUX_NSIG 64
 #define LINUX_PAGE 4096ul
 
@@ -67,18 +69,26 @@ struct k_sigaction {
 struct process {
 	struct spinlock lock;
 	struct mutex mm_lock;
-	struct address_space *as;		/* [i] */
-	struct fdtable *files;			/* [i] */
-	int pid;				/* [i] */
-	uintptr_t brk_start;			/* [m] end of the program's data, page aligned */
-	uintptr_t brk;				/* [m] the current break (byte granular) */
-	uintptr_t mmap_base;			/* [m] mappings go below this, top down */
-	uintptr_t stack_top;			/* [i] */
-	struct region *regions;			/* [m] sorted */
-	int nregions, rcap;			/* [m] */
-	struct k_sigaction actions[LINUX_NSIG]; /* [l] index signo - 1 */
-	uint64_t pending;			/* [l] signals sent to the process */
-	struct ksiginfo info[LINUX_NSIG];	/* [l] of each pending signal */
+	struct address_space *as; /* [i] */
+	struct fdtable *files;	  /* [i] */
+	int pid;		  /* [i] */
+	uintptr_t brk_start;	  /* [m] end of the program's data, page aligned */
+	uintptr_t brk;		  /* [m] the current break (byte granular) */
+	uintptr_t mmap_base;	  /* [m] mappings go below this, top down */
+	uintptr_t stack_top;	  /* [i] */
+	uint64_t stack_size;	  /* [i] reserved below stack_top */
+	/* [i] What exec laid out, for /proc/self (maps, cmdline, environ, auxv, stat). */
+	struct elf_info elf; /* the program's headers */
+	uint64_t load_bias;  /* added to its addresses (static-PIE) */
+	uintptr_t vvar_base; /* the vDSO's data page; the image follows it */
+	uintptr_t arg_start, arg_end, env_start, env_end; /* the strings on the stack */
+	uintptr_t auxv_start;				  /* the auxiliary vector on the stack */
+	size_t auxv_len;				  /* its bytes */
+	struct region *regions;				  /* [m] sorted */
+	int nregions, rcap;				  /* [m] */
+	struct k_sigaction actions[LINUX_NSIG];		  /* [l] index signo - 1 */
+	uint64_t pending;				  /* [l] signals sent to the process */
+	struct ksiginfo info[LINUX_NSIG];		  /* [l] of each pending signal */
 	struct thread *itimer;		     /* [l] the alarm/setitimer thread, made on first use */
 	uint64_t itimer_at, itimer_every;    /* [l] clock_ns() deadline (0: off), interval */
 	struct list threads;		     /* [l] struct lthread.link */

@@ -16,7 +16,7 @@
  * The copy routines below may fault on an application address; the trap
  * handler then resumes at the routine's fixup (user_fixups[]).
  */
-#include "regs.h"
+#include "regs.inc"
 #include <osprey/arch/layout.h>
 
 #define USER_CS 0x2b

@@ -8,7 +8,7 @@
  * From ring 3 (the saved CS has RPL 3) it first swaps in the kernel's GS
  * base, and leaves through user_exit (entry.S), the one way back to ring 3.
  */
-#include "regs.h"
+#include "regs.inc"
 	.text
 	.balign 16
 	.globl trap_stubs
