@@ -42,8 +42,8 @@ check-syscalls: $(GENSYSCALLS)
 # them with `osprey run PROGRAM` and checks status and console.
 
 LT := $(HB)/linux
-LINUX_TEST_BINS := $(addprefix $(LT)/,abi-musl abi-glibc hello-musl hello-glibc hello-pie \
-	hello-dynamic segv-musl segv-glibc)
+LINUX_TEST_BINS := $(addprefix $(LT)/,abi-musl abi-glibc procself-musl procself-glibc \
+	hello-musl hello-glibc hello-pie hello-dynamic segv-musl segv-glibc)
 LINUX_TEST_CFLAGS := -O2 -Wall -Wextra -Werror
 CHECK_LINUX := $(HB)/check-linux
 

@@ -304,7 +304,14 @@ void sched_preempt_check(void)
 {
 	struct cpu *c = this_cpu();
 
-	if (started && c->need_resched && !c->preempt)
+	/*
+	 * A thread between thread_block_prepare() and its sleep is left alone:
+	 * preempting it would put it to sleep here, without the deadline its
+	 * own thread_block_timeout() is about to set.  It switches away itself
+	 * a few instructions later.
+	 */
+	if (started && c->need_resched && !c->preempt &&
+	    atomic_load_explicit(&thread_current()->state, memory_order_relaxed) != T_BLOCKED)
 		schedule();
 }
 

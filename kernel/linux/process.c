@@ -119,6 +119,7 @@ void linux_start(int argc, char **argv, char **envp)
 	p->pid = 1;
 	p->start_ns = clock_ns();
 	linux_proc = p;
+	linux_procfs_init(argv, envp);
 	linux_strace = boot_options.strace;
 	arch_user_init(&linux_ops);
 	vdso_update();

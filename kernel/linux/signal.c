@@ -201,10 +201,12 @@ int signal_send(struct process *p, struct lthread *lt, int sig, const struct ksi
 			wake[nwake++] = t->t;
 	}
 	spin_unlock(&p->lock);
+	/* seq_cst: the pending bit before sigwaiting is read; pairs with the waiter's fence. */
+	atomic_thread_fence(memory_order_seq_cst);
 	/*
 	 * thread_wake only changes a BLOCKED thread: one asleep in sigwaiting
 	 * state rechecks its pending set; any other sleeper is left alone by
-	 * the checks below (signal_sleep() is the only one that marks itself).
+	 * the checks below (signal_sleep() and the poll wait mark themselves).
 	 */
 	for (int i = 0; i < nwake; i++) {
 		struct lthread *t = container_of(wake[i]->ustate, struct lthread, us);
@@ -263,8 +265,10 @@ bool signal_sleep(struct lthread *lt, uint64_t want, uint64_t ns)
 	uint64_t end = ns ? clock_ns() + ns : 0;
 
 	for (;;) {
-		__atomic_store_n(&lt->sigwaiting, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&lt->sigwaiting, true, __ATOMIC_RELAXED);
 		thread_block_prepare();
+		/* seq_cst: sigwaiting before the pending sets are read; pairs with signal_send's. */
+		atomic_thread_fence(memory_order_seq_cst);
 		if (deliverable(lt, want)) {
 			thread_block_cancel();
 			break;

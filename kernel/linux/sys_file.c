@@ -203,6 +203,17 @@ long sys_pwrite64(long fd, long buf, long n, long pos)
 	return pos < 0 ? -EINVAL : do_write((int)fd, (uintptr_t)buf, (size_t)n, pos);
 }
 
+/* After a part of a vector moved: can the next part move without waiting? */
+static bool more_ready(int fd, bool write)
+{
+	int revents = 0;
+
+	if (is_regular(fd))
+		return true;
+	vfs_poll(files(), fd, write ? POLLOUT : POLLIN, &revents);
+	return revents & (write ? POLLOUT : POLLIN | POLLHUP);
+}
+
 static long do_iov(long fd, long uiov, long cnt, int64_t pos, bool write)
 {
 	struct vfs_iovec iov[16];
@@ -222,6 +233,9 @@ static long do_iov(long fd, long uiov, long cnt, int64_t pos, bool write)
 
 			if (!iov[j].len)
 				continue;
+			/* A pipe or the console: go on only while more is there, as Linux does. */
+			if (total && !more_ready((int)fd, write))
+				return total;
 			r = write ? do_write((int)fd, (uintptr_t)iov[j].base, iov[j].len, at) :
 				    do_read((int)fd, (uintptr_t)iov[j].base, iov[j].len, at);
 			if (r < 0)

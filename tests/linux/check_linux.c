@@ -4,8 +4,9 @@
  *
  *   check-linux OSPREY KERNEL BINDIR
  *
- * BINDIR holds the test programs built by mk/linux.mk: abi-musl, abi-glibc
- * (tests/linux/abi.c, which checks itself and prints ALL PASSED),
+ * BINDIR holds the test programs built by mk/linux.mk: abi-* and
+ * procself-* (tests/linux/abi.c and procself.c, which check themselves and
+ * print ALL PASSED),
  * hello-musl, hello-glibc, hello-pie, hello-dynamic, segv-musl and
  * segv-glibc.
  */
@@ -59,14 +60,15 @@ static void expect(const char *name, int status, const char *text)
 	report(name, ok, why, c.status, c.out, NULL);
 }
 
-static void abi(const char *libc, const char *cpus)
+/* A self-checking program (tests/linux/TEST.c): exit 0 and ALL PASSED. */
+static void selfcheck(const char *test, const char *libc, const char *cpus)
 {
 	const char *opts[] = { "-c", cpus, "--env", "HOME=/home/osprey", NULL };
 	const char *args[] = { "one", "two words", NULL };
 	char prog[32], name[64];
 
-	snprintf(prog, sizeof(prog), "abi-%s", libc);
-	snprintf(name, sizeof(name), "linux.abi_%s_%scpu", libc, cpus);
+	snprintf(prog, sizeof(prog), "%s-%s", test, libc);
+	snprintf(name, sizeof(name), "linux.%s_%s_%scpu", test, libc, cpus);
 	run(opts, prog, args);
 	expect(name, 0, "ALL PASSED");
 }
@@ -81,10 +83,12 @@ int main(int argc, char **argv)
 	kernel = argv[2];
 	bindir = argv[3];
 
-	abi("musl", "1");
-	abi("glibc", "1");
-	abi("musl", "2");
-	abi("glibc", "4");
+	selfcheck("abi", "musl", "1");
+	selfcheck("abi", "glibc", "1");
+	selfcheck("abi", "musl", "2");
+	selfcheck("abi", "glibc", "4");
+	selfcheck("procself", "musl", "1");
+	selfcheck("procself", "glibc", "2");
 
 	const char *two[] = { "a", "b c", NULL };
 

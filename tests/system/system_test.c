@@ -10,6 +10,7 @@
  * Prints PASS/FAIL per case and "RESULT: N passed, N failed".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -113,6 +114,83 @@ static void power_path(const char *machine, const char *how)
 		"the power-off path did not stop the machine by itself");
 }
 
+/*
+ * The console is the program's terminal: what arrives on the serial line
+ * reaches its descriptor 0.  tests/linux/stdin_echo.c, built here with the
+ * host's static C compiler, prompts, reads stdin to end of file twice and
+ * echoes it.  Its input goes through a pipe into QEMU's stdio serial
+ * (osprey run's stdin), written once the prompt shows: like a user, the
+ * test types after the boot (input that arrives while the kernel sets the
+ * UART up can lose a byte, kernel/drivers/serial.c).
+ */
+static int console_input_fd = -1;
+
+static void type_on_prompt(const char *line, size_t n, double t_ns)
+{
+	static const char input[] = "hello\rworld\n\004again\004";
+	static const char prompt[] = "stdin_echo: type now";
+
+	(void)t_ns;
+	if (console_input_fd < 0 || n < sizeof(prompt) - 1 ||
+	    memcmp(line, prompt, sizeof(prompt) - 1))
+		return;
+	if (write(console_input_fd, input, sizeof(input) - 1) != sizeof(input) - 1)
+		perror("system-test: write to the console");
+	close(console_input_fd);
+	console_input_fd = -1;
+}
+
+static void console_input(void)
+{
+	static const char *const ccs[] = { "musl-gcc", "gcc" };
+	char dir[] = "/tmp/osprey-systest.XXXXXX", prog[64], cmd[256];
+	const char *argv[] = { osprey, "run", "--timeout", "60", "--kernel", kernel, prog, NULL };
+	int fds[2], saved = -1;
+	bool built = false;
+
+	if (!mkdtemp(dir)) {
+		report("console.stdin_reaches_the_program", false, "mkdtemp failed", -1, NULL,
+		       NULL);
+		return;
+	}
+	snprintf(prog, sizeof(prog), "%s/stdin_echo", dir);
+	for (size_t i = 0; i < sizeof(ccs) / sizeof(ccs[0]) && !built; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "%s -static -O2 -o %s tests/linux/stdin_echo.c 2>/dev/null", ccs[i], prog);
+		built = system(cmd) == 0;
+	}
+	if (!built) {
+		report("console.stdin_reaches_the_program", false,
+		       "could not build tests/linux/stdin_echo.c (musl-gcc or gcc -static)", -1,
+		       NULL, NULL);
+		goto out_rmdir;
+	}
+	/* osprey, then QEMU, inherit fd 0: a pipe the prompt's callback writes */
+	if (pipe2(fds, O_CLOEXEC)) {
+		report("console.stdin_reaches_the_program", false, "pipe failed", -1, NULL, NULL);
+		goto out_unlink;
+	}
+	saved = dup(0);
+	dup2(fds[0], 0); /* without O_CLOEXEC: the child gets it */
+	close(fds[0]);
+	console_input_fd = fds[1];
+	capture_run(argv, &r.c, type_on_prompt);
+	if (console_input_fd >= 0)
+		close(console_input_fd); /* no prompt came */
+	console_input_fd = -1;
+	dup2(saved, 0);
+	close(saved);
+	verdict("console.stdin_reaches_the_program",
+		r.c.status == 0 && has("poll stdin: 1 POLLIN\n") &&
+			has("echo: hello\necho: world\nend of file after 12 bytes\n") &&
+			has("echo: again\nend of file after 5 bytes\n"),
+		"expected the input echoed (CR read as NL), two ends of file and status 0");
+out_unlink:
+	unlink(prog);
+out_rmdir:
+	rmdir(dir);
+}
+
 static void clock_rate(void)
 {
 	run("-e", "--test=clock.host_marks", NULL);
@@ -174,6 +252,7 @@ int main(int argc, char **argv)
 		power_path(machines[i], "reset");
 	}
 	clock_rate();
+	console_input();
 
 	if (argc > 3) {
 		initrd = kernel;
