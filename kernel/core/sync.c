@@ -15,6 +15,7 @@
  * Each object's spinlock is taken with interrupts off and is above rq->lock
  * in the lock order.
  */
+#include <osprey/arch/user.h>
 #include <osprey/lockdep.h>
 #include <osprey/percpu.h>
 #include <osprey/sync.h>
@@ -318,20 +319,32 @@ void rw_write_unlock(struct rwlock *rw)
 		waitq_wake_all(&rw->readq);
 }
 
-/* Futexes: waiters hashed by address into buckets, each with its own lock. */
+/*
+ * Futexes: waiters hashed by address into buckets, each with its own lock.
+ * A waiter's bucket changes only under both buckets' locks (requeue), so a
+ * waiter that wakes up finds its bucket again by locking the one it last
+ * saw and checking that it is still there.
+ *
+ * The word may be an application's: it is read with the checked copy
+ * (arch_copy_user), so a bad address is -EFAULT, never a kernel fault.
+ */
 #define FUTEX_BUCKETS 64
+
+struct futex_bucket;
 
 struct futex_waiter {
 	struct list link;
-	const uint32_t *addr;
+	const uint32_t *addr;	/* [b] */
+	struct futex_bucket *b; /* [b] the bucket it is queued on */
 	struct thread *t;
-	bool woken;
+	bool woken; /* [b] */
 };
 
 static struct futex_bucket {
 	struct spinlock lock;
 	struct list waiters;
 } buckets[FUTEX_BUCKETS];
+
 /* From sched_init(), before any other CPU or thread exists. */
 void futex_init(void)
 {
@@ -346,40 +359,61 @@ static struct futex_bucket *bucket_of(const uint32_t *addr)
 	return &buckets[((uintptr_t)addr >> 2) % FUTEX_BUCKETS];
 }
 
+static int futex_read(const uint32_t *addr, uint32_t *v)
+{
+	if ((uintptr_t)addr < USER_CANONICAL_END)
+		return arch_copy_user(v, addr, sizeof(*v)) ? -EFAULT : 0;
+	*v = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+/* Locks the bucket w is queued on now (requeue may move it meanwhile). */
+static uint64_t lock_waiter_bucket(struct futex_waiter *w)
+{
+	for (;;) {
+		struct futex_bucket *b = __atomic_load_n(&w->b, __ATOMIC_ACQUIRE);
+		uint64_t flags = lock_irq(&b->lock);
+
+		if (w->b == b)
+			return flags;
+		unlock_irq(&b->lock, flags);
+	}
+}
+
 int futex_wait(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
 {
 	struct futex_bucket *b = bucket_of(addr);
-	struct futex_waiter w = { { NULL, NULL }, addr, thread_current(), false };
+	struct futex_waiter w = { { NULL, NULL }, addr, b, thread_current(), false };
 	uint64_t flags;
+	uint32_t v;
+	int err;
 
 	might_sleep(__builtin_return_address(0));
 	flags = lock_irq(&b->lock);
 	/* The value is read under the bucket lock a waker also takes: no lost wake-up. */
-	if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) != expected) {
+	err = futex_read(addr, &v);
+	if (err || v != expected) {
 		unlock_irq(&b->lock, flags);
-		return -EAGAIN;
+		return err ? err : -EAGAIN;
 	}
 	list_add_tail(&b->waiters, &w.link);
 	thread_block_prepare();
 	unlock_irq(&b->lock, flags);
 	thread_block_timeout(timeout_ns);
-	flags = lock_irq(&b->lock);
+	flags = lock_waiter_bucket(&w);
 	bool woken = w.woken;
 
 	if (!woken)
 		list_del(&w.link); /* timed out: still queued */
-	unlock_irq(&b->lock, flags);
+	unlock_irq(&w.b->lock, flags);
 	return woken ? 0 : -ETIMEDOUT;
 }
 
-int futex_wake(const uint32_t *addr, int n)
+/* Takes up to n waiters on addr off bucket b (locked) into wake[]. */
+static int take_waiters(struct futex_bucket *b, const uint32_t *addr, int n, struct thread **wake,
+			int count)
 {
-	struct futex_bucket *b = bucket_of(addr);
-	struct thread *wake[16];
-	int count = 0;
-	uint64_t flags = lock_irq(&b->lock);
-
-	for (struct list *l = b->waiters.next, *next; l != &b->waiters && count < n && count < 16;
+	for (struct list *l = b->waiters.next, *next; l != &b->waiters && n > 0 && count < 16;
 	     l = next) {
 		struct futex_waiter *w = list_entry(l, struct futex_waiter, link);
 
@@ -389,10 +423,66 @@ int futex_wake(const uint32_t *addr, int n)
 		list_del(&w->link);
 		w->woken = true;
 		wake[count++] = w->t;
+		n--;
 	}
-	unlock_irq(&b->lock, flags);
+	return count;
+}
+
+static void wake_all(struct thread **wake, int count)
+{
 	for (int i = 0; i < count; i++)
 		thread_wake(wake[i]);
 	sched_preempt_check();
+}
+
+int futex_wake(const uint32_t *addr, int n)
+{
+	struct futex_bucket *b = bucket_of(addr);
+	struct thread *wake[16];
+	uint64_t flags = lock_irq(&b->lock);
+	int count = take_waiters(b, addr, n, wake, 0);
+
+	unlock_irq(&b->lock, flags);
+	wake_all(wake, count);
 	return count;
+}
+
+int futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr2, int nmove,
+		  const uint32_t *cmp)
+{
+	struct futex_bucket *b = bucket_of(addr), *b2 = bucket_of(addr2);
+	struct futex_bucket *first = b < b2 ? b : b2, *second = b < b2 ? b2 : b;
+	struct thread *wake[16];
+	int count, moved = 0, err = 0;
+	uint64_t flags;
+	uint32_t v;
+
+	/* Two buckets: lower address first, the one order (docs/locking.md). */
+	flags = lock_irq(&first->lock);
+	if (second != first)
+		raw_spin_lock(&second->lock);
+	if (cmp) {
+		err = futex_read(addr, &v);
+		if (!err && v != *cmp)
+			err = -EAGAIN;
+	}
+	count = err ? 0 : take_waiters(b, addr, nwake, wake, 0);
+	for (struct list *l = b->waiters.next, *next; !err && l != &b->waiters && moved < nmove;
+	     l = next) {
+		struct futex_waiter *w = list_entry(l, struct futex_waiter, link);
+
+		next = l->next;
+		if (w->addr != addr)
+			continue;
+		list_del(&w->link);
+		w->addr = addr2;
+		__atomic_store_n(&w->b, b2, __ATOMIC_RELEASE);
+		list_add_tail(&b2->waiters, &w->link);
+		moved++;
+	}
+	if (second != first)
+		raw_spin_unlock(&second->lock);
+	unlock_irq(&first->lock, flags);
+	wake_all(wake, count);
+	return err ? err : count + moved;
 }

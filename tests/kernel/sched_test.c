@@ -544,3 +544,43 @@ TEST(futex, wait_wake_mismatch_timeout)
 	EXPECT_EQ(t, __atomic_load_n(&futex_word, __ATOMIC_ACQUIRE), 1);
 	thread_join(th);
 }
+
+/* Requeue: waiters on one word move to another and wake from there. */
+static uint32_t rq_from, rq_to;
+static _Atomic int rq_woken;
+
+static void requeue_waiter(void *arg)
+{
+	(void)arg;
+	while (futex_wait(&rq_from, 0, 0) != 0)
+		;
+	atomic_fetch_add(&rq_woken, 1);
+}
+
+TEST(futex, requeue_moves_waiters)
+{
+	struct thread *th[4];
+	uint32_t wrong = 7;
+
+	rq_from = rq_to = 0;
+	atomic_store(&rq_woken, 0);
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(t, thread_create("requeued", requeue_waiter, NULL, &th[i]), 0);
+	/* Let all four queue up on rq_from. */
+	for (int tries = 0; tries < 1000; tries++) {
+		thread_sleep_ns(1000000);
+		if (futex_requeue(&rq_from, 0, &rq_to, 0, NULL) == 0 && tries > 20)
+			break;
+	}
+	EXPECT_EQ(t, futex_requeue(&rq_from, 0, &rq_to, 4, &wrong), -EAGAIN); /* *cmp differs */
+	/* Wake one where it waits, move the other three. */
+	EXPECT_EQ(t, futex_requeue(&rq_from, 1, &rq_to, 8, NULL), 4);
+	EXPECT_EQ(t, futex_wake(&rq_from, 8), 0); /* nobody left on the old word */
+	for (int tries = 0; tries < 1000 && atomic_load(&rq_woken) < 1; tries++)
+		thread_sleep_ns(100000);
+	EXPECT_EQ(t, atomic_load(&rq_woken), 1);
+	EXPECT_EQ(t, futex_wake(&rq_to, 8), 3);
+	for (int i = 0; i < 4; i++)
+		thread_join(th[i]);
+	EXPECT_EQ(t, atomic_load(&rq_woken), 4);
+}
