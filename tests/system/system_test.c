@@ -118,12 +118,45 @@ static void power_path(const char *machine, const char *how)
  * The console is the program's terminal: what arrives on the serial line
  * reaches its descriptor 0.  tests/linux/stdin_echo.c, built here with the
  * host's static C compiler, prompts, reads stdin to end of file twice and
- * echoes it.  Its input goes through a pipe into QEMU's stdio serial
- * (osprey run's stdin), written once the prompt shows: like a user, the
- * test types after the boot (input that arrives while the kernel sets the
- * UART up can lose a byte, kernel/drivers/serial.c).
+ * echoes it.  Its input is osprey run's stdin, a pipe written once the
+ * prompt shows, as a user types; osprey relays it to the serial line and
+ * ends it with Ctrl-D (tools/osprey/relay.c), so Ctrl-Ds typed into the
+ * input end it early, as on a terminal.
  */
 static int console_input_fd = -1;
+
+/*
+ * Run argv with stdin a pipe that holds `input` before osprey starts and
+ * then ends (at most a pipe's 64 KiB), or /dev/null when input is NULL.
+ */
+static void run_with_input(const char *const *argv, const char *input, size_t len)
+{
+	int fds[2], saved, in;
+
+	r.c.status = -1;
+	snprintf(r.c.out, sizeof(r.c.out), "system-test: cannot make the input");
+	if (input) {
+		if (pipe2(fds, O_CLOEXEC))
+			return;
+		if (write(fds[1], input, len) != (ssize_t)len) {
+			close(fds[0]);
+			close(fds[1]);
+			return;
+		}
+		close(fds[1]);
+		in = fds[0];
+	} else {
+		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			return;
+	}
+	saved = dup(0);
+	dup2(in, 0); /* without O_CLOEXEC: the child gets it */
+	close(in);
+	capture_run(argv, &r.c, NULL);
+	dup2(saved, 0);
+	close(saved);
+}
 
 static void type_on_prompt(const char *line, size_t n, double t_ns)
 {
@@ -185,10 +218,48 @@ static void console_input(void)
 			has("echo: hello\necho: world\nend of file after 12 bytes\n") &&
 			has("echo: again\nend of file after 5 bytes\n"),
 		"expected the input echoed (CR read as NL), two ends of file and status 0");
+	/* An input that is not a terminal ends where it ends, for every read after. */
+	run_with_input(argv, NULL, 0);
+	verdict("console.dev_null_is_end_of_file",
+		r.c.status == 0 &&
+			has("poll stdin: 1 POLLIN\nend of file after 0 bytes\nend of file after 0 bytes\n"),
+		"expected with stdin /dev/null: poll ready at once, two reads of end of file, status 0");
 out_unlink:
 	unlink(prog);
 out_rmdir:
 	rmdir(dir);
+}
+
+/*
+ * `printf 'hello\nworld\n' | osprey run busybox cat`: the input, already
+ * there when the guest boots, comes out whole (its first byte too: the
+ * UART's set-up empties its FIFO, and osprey waits for the kernel's
+ * osprey:ready), and its end ends cat, status 0.  Then 4 KB, far more than
+ * the UART holds, byte for byte.  busybox is Debian's static one
+ * (scripts/deps.sh).
+ */
+static void piped_input(void)
+{
+	static const char busybox[] = "build/busybox/bin/busybox";
+	const char *argv[] = { osprey, "run",	"--timeout", "60", "--kernel",
+			       kernel, busybox, "cat",	     NULL };
+	static char big[4000];
+	size_t n = 0;
+
+	if (access(busybox, X_OK)) {
+		printf("SKIP console.piped_input_*: no %s (scripts/deps.sh)\n", busybox);
+		return;
+	}
+	run_with_input(argv, "hello\nworld\n", 12);
+	verdict("console.piped_input_reaches_cat",
+		r.c.status == 0 && strcmp(r.c.out, "hello\nworld\n") == 0,
+		"expected exactly 'hello\\nworld\\n' and status 0");
+	for (int i = 0; n + 32 < sizeof(big); i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "line %05d of the input\n", i);
+	run_with_input(argv, big, n);
+	verdict("console.piped_input_not_truncated",
+		r.c.status == 0 && r.c.len == n && memcmp(r.c.out, big, n) == 0,
+		"expected the 4 KB input back byte for byte and status 0");
 }
 
 static void clock_rate(void)
@@ -253,6 +324,7 @@ int main(int argc, char **argv)
 	}
 	clock_rate();
 	console_input();
+	piped_input();
 
 	if (argc > 3) {
 		initrd = kernel;

@@ -310,6 +310,73 @@ else
 	fail status.sigterm_forwarded "exit $rc: $(cat "$T/err")"
 fi
 
+# --- run: a stdin that is not a terminal is relayed, then ends (relay.c) ---
+# The fake guest (-e cat=N) writes osprey:ready, copies its serial input up
+# to the first Ctrl-D to the console, and exits N.
+# relay NAME N: stdin from $T/in; stdout must equal $T/in byte for byte, status N.
+relay() {
+	PATH=$FAKE_PATH "$OSPREY" run --kernel "$K" --timeout 10 -e "cat=$2" <"$T/in" >"$T/out" \
+		2>"$T/err"
+	rc=$?
+	if [ $rc -ne "$2" ]; then
+		fail "$1" "exit $rc, expected $2; stderr: $(head -c 300 "$T/err")"
+	elif ! cmp -s "$T/in" "$T/out"; then
+		fail "$1" "output differs: $(head -c 200 "$T/out" | od -c | head -5 | tr '\n' '|')"
+	else
+		pass "$1"
+	fi
+}
+printf 'hello\nworld\n' >"$T/in"
+relay stdin.file_then_eof 0
+: >"$T/in"
+relay stdin.empty_is_eof 3
+printf 'cr\r\tbyte \377 last line without newline' >"$T/in"
+relay stdin.bytes_unchanged 0
+# More than a pipe holds: the relay reads only as fast as the guest takes.
+awk 'BEGIN { for (i = 0; i < 40000; i++) printf "line %06d of the input\n", i }' >"$T/in"
+relay stdin.large_input 0
+printf 'hello\n' | PATH=$FAKE_PATH "$OSPREY" run --kernel "$K" --timeout 10 -e cat=0 >"$T/out" \
+	2>"$T/err"
+rc=$?
+expect stdin.pipe 0 "hello"
+PATH=$FAKE_PATH "$OSPREY" run --kernel "$K" --timeout 10 -e cat=5 <&- >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 5 ] && [ ! -s "$T/out" ]; then pass stdin.closed_is_eof; else
+	fail stdin.closed_is_eof "exit $rc: $(head -c 300 "$T/err")"; fi
+# A guest that never reads: osprey still ends with it, and the timeout holds.
+yes | PATH=$FAKE_PATH "$OSPREY" run --kernel "$K" -e status=4 >"$T/out" 2>"$T/err"
+rc=$?
+expect stdin.unread_input 4 "guest exits 4"
+mkfifo "$T/fifo"
+sleep 8 >"$T/fifo" &
+spid=$!
+start=$(date +%s)
+PATH=$FAKE_PATH "$OSPREY" run --kernel "$K" -e sleep --timeout 1 <"$T/fifo" >"$T/out" 2>"$T/err"
+rc=$?
+took=$(($(date +%s) - start))
+kill $spid 2>/dev/null
+wait $spid 2>/dev/null
+if [ $rc -eq 124 ] && [ $took -le 5 ]; then pass stdin.timeout_while_relaying; else
+	fail stdin.timeout_while_relaying "exit $rc after $took s: $(head -c 300 "$T/err")"; fi
+# A terminal is QEMU's own, as before (script(1) makes one).
+if command -v script >/dev/null 2>&1; then
+	script -qec "PATH='$FAKE_PATH' '$OSPREY' run --kernel '$K' -e tty" /dev/null </dev/null \
+		>"$T/out" 2>"$T/err"
+	rc=$?
+	expect stdin.terminal_goes_to_qemu 0 "fake console: stdin is a terminal"
+else
+	echo "SKIP stdin.terminal_goes_to_qemu: script(1) is not installed"
+fi
+PATH=$FAKE_PATH run "$OSPREY" run --kernel "$K" -e tty
+expect stdin.not_a_terminal_is_a_pipe 0 "fake console: stdin is not a terminal"
+PATH=$FAKE_PATH run "$OSPREY" run --kernel "$K" -e tty --verbose
+if grep -qF "osprey: stdin is not a terminal: the program gets it when it starts, then end of file" \
+	"$T/err"; then
+	pass stdin.verbose_says_so
+else
+	fail stdin.verbose_says_so "$(cat "$T/err")"
+fi
+
 # --- osprey test against the fake guest ---
 # t NAME MODE RC ARGS...: run `osprey test` with FAKE_QEMU_MODE=MODE.
 t() {

@@ -8,11 +8,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <osprey/cmdline.h>
@@ -457,6 +461,174 @@ static void test_guest_status(void)
 	EXPECT(guest_status("", 0, W_EXITCODE(0, 9), w, sizeof(w)) == 125 && strstr(w, "signal 9"));
 }
 
+static void test_debugcon_ready(void)
+{
+	EXPECT(debugcon_ready("osprey:ready\n", 13));
+	EXPECT(debugcon_ready("noise\nosprey:ready\r\nmore", 26));
+	EXPECT(!debugcon_ready("osprey:ready", 12)); /* not a whole line yet */
+	EXPECT(!debugcon_ready("osprey:ready!\n", 14));
+	EXPECT(!debugcon_ready("xosprey:ready\n", 14));
+	EXPECT(!debugcon_ready("osprey:exit=0\n", 14));
+	EXPECT(!debugcon_ready("", 0));
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Run the relay as boot_guest() does, and stand in for QEMU: read what it
+ * writes into QEMU's stdin (qin, or -1 for nobody) into got, until want
+ * bytes came or ms milliseconds passed.  Returns how many came.
+ */
+static size_t relay_pump(struct relay *r, int qin, char *got, size_t want, int ms)
+{
+	int64_t end = mono_ms() + ms;
+	size_t n = 0;
+
+	while (n < want) {
+		struct pollfd pf[RELAY_NFDS + 1];
+		int64_t left = end - mono_ms();
+
+		if (left <= 0)
+			break;
+		relay_pollfds(r, pf);
+		pf[RELAY_NFDS] = (struct pollfd){ .fd = qin, .events = POLLIN };
+		if (poll(pf, RELAY_NFDS + 1, (int)left) < 0)
+			break;
+		relay_events(r, pf);
+		if (pf[RELAY_NFDS].revents & POLLIN) {
+			ssize_t k = read(qin, got + n, want - n);
+
+			if (k > 0)
+				n += (size_t)k;
+		}
+	}
+	return n;
+}
+
+static bool all_ctrl_d(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0x04)
+			return false;
+	return true;
+}
+
+/* Nothing goes to the guest before its "osprey:ready", then the input and end of file. */
+static void test_relay_waits_for_ready(void)
+{
+	char dir[] = "/tmp/osprey-unit.XXXXXX", dc[64], got[64];
+	struct relay r;
+	int in[2], dcfd, qin = -1;
+	size_t n;
+
+	if (!mkdtemp(dir)) {
+		EXPECT(!"mkdtemp");
+		return;
+	}
+	snprintf(dc, sizeof(dc), "%s/dc", dir);
+	dcfd = open(dc, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (dcfd < 0 || pipe2(in, O_CLOEXEC) < 0) {
+		EXPECT(!"open or pipe");
+		goto out_rmdir;
+	}
+	EXPECT(write(in[1], "abc\n", 4) == 4);
+	close(in[1]);
+	EXPECT(relay_open(&r, in[0], dcfd, dc, &qin) == 0);
+	fcntl(qin, F_SETFL, O_NONBLOCK);
+	EXPECT(!r.ready);
+	EXPECT(relay_pump(&r, qin, got, 1, 100) == 0);
+	EXPECT(write(dcfd, "noise\nosprey:rea", 16) == 16);
+	EXPECT(relay_pump(&r, qin, got, 1, 100) == 0);
+	EXPECT(!r.ready);
+	EXPECT(write(dcfd, "dy\n", 3) == 3);
+	n = relay_pump(&r, qin, got, 4 + 20, 2000);
+	EXPECT(r.ready && r.watch < 0);
+	EXPECT(n == 24 && memcmp(got, "abc\n", 4) == 0 && all_ctrl_d(got + 4, 20));
+	relay_close(&r);
+	EXPECT(r.out < 0);
+	close(qin);
+	close(in[0]);
+	close(dcfd);
+	unlink(dc);
+out_rmdir:
+	rmdir(dir);
+}
+
+/*
+ * More input than the pipe holds, from a file, byte for byte and then only
+ * end of file; without a debug console to watch there is no wait.
+ */
+static void test_relay_large_input(void)
+{
+	enum { SIZE = 300000, TAIL = 5000 };
+	char path[] = "/tmp/osprey-unit-in.XXXXXX", *want = malloc(SIZE),
+	     *got = malloc(SIZE + TAIL);
+	struct relay r;
+	int fd = mkstemp(path), qin = -1;
+
+	if (fd < 0 || !want || !got) {
+		EXPECT(!"mkstemp or malloc");
+		goto out_free;
+	}
+	unlink(path);
+	for (size_t i = 0; i < SIZE; i++)
+		want[i] = (char)(i * 7 % 251 + 1) == 0x04 ? 'x' : (char)(i * 7 % 251 + 1);
+	EXPECT(write(fd, want, SIZE) == SIZE && lseek(fd, 0, SEEK_SET) == 0);
+	EXPECT(relay_open(&r, fd, -1, "/nonexistent/osprey-dc", &qin) == 0);
+	fcntl(qin, F_SETFL, O_NONBLOCK);
+	EXPECT(r.ready && r.watch < 0);
+	EXPECT(relay_pump(&r, qin, got, SIZE + TAIL, 5000) == SIZE + TAIL);
+	EXPECT(memcmp(got, want, SIZE) == 0);
+	EXPECT(all_ctrl_d(got + SIZE, TAIL));
+	relay_close(&r);
+	close(qin);
+out_free:
+	if (fd >= 0)
+		close(fd);
+	free(want);
+	free(got);
+}
+
+/* A closed stdin is an empty one; a guest that is gone stops the relay without a SIGPIPE. */
+static void test_relay_ends(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	struct pollfd pf[RELAY_NFDS];
+	char got[8];
+	struct relay r;
+	int in[2], qin = -1;
+
+	EXPECT(relay_open(&r, -1, -1, "/nonexistent/osprey-dc", &qin) == 0);
+	fcntl(qin, F_SETFL, O_NONBLOCK);
+	EXPECT(relay_pump(&r, qin, got, sizeof(got), 2000) == sizeof(got));
+	EXPECT(all_ctrl_d(got, sizeof(got)));
+	relay_close(&r);
+	close(qin);
+
+	if (pipe2(in, O_CLOEXEC) < 0) {
+		EXPECT(!"pipe");
+		return;
+	}
+	sigaction(SIGPIPE, &ign, &old); /* as spawn() does */
+	EXPECT(write(in[1], "data", 4) == 4);
+	EXPECT(relay_open(&r, in[0], -1, "/nonexistent/osprey-dc", &qin) == 0);
+	close(qin); /* QEMU exited */
+	relay_pump(&r, -1, got, 1, 200);
+	EXPECT(r.out < 0);
+	relay_pollfds(&r, pf);
+	EXPECT(pf[1].fd < 0 && pf[2].fd < 0); /* stdin is left alone from then on */
+	relay_close(&r);
+	sigaction(SIGPIPE, &old, NULL);
+	close(in[0]);
+	close(in[1]);
+}
+
 static void boot_of(struct boot_result *r, const char *console, int status)
 {
 	memset(r, 0, sizeof(*r));
@@ -875,6 +1047,10 @@ int main(void)
 	run("shell_quote", test_shell_quote);
 	run("debugcon_status", test_debugcon_status);
 	run("guest_status", test_guest_status);
+	run("debugcon_ready", test_debugcon_ready);
+	run("relay_waits_for_ready", test_relay_waits_for_ready);
+	run("relay_large_input", test_relay_large_input);
+	run("relay_ends", test_relay_ends);
 	run("parse_list", test_parse_list_glob);
 	run("judge_run", test_judge_runs);
 	run("judge_death", test_judge_deaths);

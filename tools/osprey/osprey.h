@@ -7,6 +7,7 @@
  *   qemu.c   the host probe (KVM, firmware, QEMU in PATH) and the one QEMU argv builder
  *   run.c    one guest boot: QEMU as a child, signals, timeout, exit-status mapping;
  *            and the `run` command
+ *   relay.c  a stdin that is not a terminal, relayed to the guest (end of file included)
  *   run_prog.c  `run PROGRAM`: the image around a host program, --add, the quoted
  *            kernel command line
  *   test.c   the `test` command: the in-kernel test runner
@@ -23,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Exit statuses of the command itself (docs/osprey-command.md). */
 #define OSPREY_EXIT_USAGE 2
@@ -155,6 +157,31 @@ void boot_result_free(struct boot_result *res);
 int host_prepare(const struct osprey_opts *o, struct qemu_spec *spec, char *qemu_path,
 		 size_t qemu_len, bool need_qemu);
 int cmd_run(int argc, char **argv);
+
+/*
+ * relay.c: osprey's stdin (not a terminal) into QEMU's, once the guest is
+ * ready, then end of file.  One thread; the caller polls its fds.
+ */
+#define RELAY_NFDS 3
+
+struct pollfd;
+
+struct relay {
+	int in;		 /* osprey's stdin; -1 once it ended */
+	int out;	 /* the write end of QEMU's stdin (non-blocking); -1 once closed */
+	int watch;	 /* inotify on the debug-console file; -1 when not watching */
+	int dc;		 /* the debug-console file */
+	off_t dc_off;	 /* where its first line not yet read starts */
+	bool ready;	 /* the guest wrote "osprey:ready" (or there is no way to know) */
+	size_t pos, len; /* buf[pos..len) is read from stdin, not yet written */
+	char buf[4096];
+};
+
+bool debugcon_ready(const char *buf, size_t len);
+int relay_open(struct relay *r, int in, int dc, const char *dcpath, int *qemu_in);
+void relay_pollfds(const struct relay *r, struct pollfd *pf); /* RELAY_NFDS of them */
+void relay_events(struct relay *r, const struct pollfd *pf);
+void relay_close(struct relay *r);
 
 /* run_prog.c */
 int cmdline_quote(const char *word, char *out, size_t outlen);

@@ -7,6 +7,11 @@
  * into.  The same loop enforces the timeout: SIGTERM first, so that QEMU can
  * put the terminal back the way it found it, then SIGKILL two seconds later.
  *
+ * QEMU's stdin is osprey's when that is a terminal (QEMU makes it raw; the
+ * user types Ctrl-D for end of file and Ctrl-C stops both), /dev/null when
+ * the console is captured, and otherwise a pipe that the relay (relay.c)
+ * feeds from osprey's stdin in the same loop, ending it with Ctrl-Ds.
+ *
  * The guest's status comes back as docs/host-guest.md says: the last
  * "osprey:exit=N" line on the debug console (a private mkstemp file, removed
  * afterwards), else QEMU's exit code from isa-debug-exit, (v << 1) | 1.
@@ -141,13 +146,23 @@ static bool drain(int fd, struct boot_result *res)
 	}
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void exec_child(char *const *argv, const sigset_t *mask, int outfd, int errfd)
+/*
+ * In the child, between fork and exec: only async-signal-safe calls.  infd
+ * (or -1) becomes its stdin; outfd (or -1) its stdout and stderr, with stdin
+ * /dev/null.
+ */
+static void exec_child(char *const *argv, const sigset_t *mask, int infd, int outfd, int errfd)
 {
 	int e;
 
 	sigprocmask(SIG_SETMASK, mask, NULL);
+	signal(SIGPIPE, SIG_DFL); /* the relay ignores it; exec would keep that */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (infd >= 0) {
+		/* dup2 of an fd onto itself would keep its close-on-exec */
+		if ((infd == 0 ? fcntl(0, F_SETFD, 0) : dup2(infd, 0)) < 0)
+			goto out_report;
+	}
 	if (outfd >= 0) {
 		int null = open("/dev/null", O_RDONLY);
 
@@ -164,17 +179,19 @@ out_report:
 
 /*
  * Wait for the child, forwarding signals, reading the console pipe (outfd,
- * or -1) and enforcing the timeout.  Fills *wstatus.
+ * or -1), feeding its stdin (relay, or NULL) and enforcing the timeout.
+ * Fills *wstatus.
  */
-static void wait_child(pid_t pid, int sfd, int outfd, unsigned int timeout, struct boot_result *res,
-		       int *wstatus)
+static void wait_child(pid_t pid, int sfd, int outfd, struct relay *relay, unsigned int timeout,
+		       struct boot_result *res, int *wstatus)
 {
 	int64_t deadline = timeout ? now_ms() + (int64_t)timeout * 1000 : 0, kill_at = 0;
 	bool exited = false;
 
 	while (!exited || outfd >= 0) {
-		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
-					{ .fd = outfd, .events = POLLIN } };
+		/* poll() skips an entry whose fd is -1 */
+		struct pollfd pf[2 + RELAY_NFDS] = { { .fd = sfd, .events = POLLIN },
+						     { .fd = outfd, .events = POLLIN } };
 		int64_t wake = kill_at ? kill_at : (res->timed_out ? 0 : deadline);
 		int ms = -1;
 
@@ -190,7 +207,12 @@ static void wait_child(pid_t pid, int sfd, int outfd, unsigned int timeout, stru
 
 			ms = left < 0 ? 0 : (int)left;
 		}
-		if (poll(pf, outfd >= 0 ? 2 : 1, ms) < 0 && errno == EINTR)
+		if (relay)
+			relay_pollfds(relay, pf + 2);
+		else
+			for (int i = 2; i < 2 + RELAY_NFDS; i++)
+				pf[i].fd = -1;
+		if (poll(pf, 2 + RELAY_NFDS, ms) < 0 && errno == EINTR)
 			continue;
 		if (wake && now_ms() >= wake) {
 			if (kill_at) {
@@ -220,19 +242,22 @@ static void wait_child(pid_t pid, int sfd, int outfd, unsigned int timeout, stru
 				outfd = -1;
 			}
 		}
+		if (relay && !exited)
+			relay_events(relay, pf + 2);
 	}
 	if (!exited)
 		waitpid(pid, wstatus, 0);
 }
 
 /*
- * Fork and exec argv (argv[0] a path), wait for it.  Returns 0 with
- * *wstatus filled, or a negative errno if QEMU could not be started
- * (why says so).
+ * Fork and exec argv (argv[0] a path), wait for it.  qemu_in, when not -1,
+ * becomes QEMU's stdin; spawn closes it.  Returns 0 with *wstatus filled,
+ * or a negative errno if QEMU could not be started (why says so).
  */
-static int spawn(char *const *argv, unsigned int timeout, bool capture, struct boot_result *res,
-		 int *wstatus)
+static int spawn(char *const *argv, unsigned int timeout, bool capture, struct relay *relay,
+		 int qemu_in, struct boot_result *res, int *wstatus)
 {
+	struct sigaction ign = { .sa_handler = SIG_IGN }, oldpipe;
 	sigset_t set, old;
 	int sfd, errp[2], outp[2] = { -1, -1 }, child_errno = 0, ret;
 	pid_t pid;
@@ -242,8 +267,10 @@ static int spawn(char *const *argv, unsigned int timeout, bool capture, struct b
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, &old) < 0)
-		return -errno;
+	if (sigprocmask(SIG_BLOCK, &set, &old) < 0) {
+		ret = -errno;
+		goto out_close_in;
+	}
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
 		ret = -errno;
@@ -257,14 +284,19 @@ static int spawn(char *const *argv, unsigned int timeout, bool capture, struct b
 		ret = -errno;
 		goto out_close_errp;
 	}
+	/* A write into the pipe of a QEMU that just exited is EPIPE, not death. */
+	sigaction(SIGPIPE, &ign, &oldpipe);
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
 		goto out_close_outp;
 	}
 	if (pid == 0)
-		exec_child(argv, &old, outp[1], errp[1]);
+		exec_child(argv, &old, qemu_in, outp[1], errp[1]);
 
+	if (qemu_in >= 0)
+		close(qemu_in); /* QEMU's now: its exit makes our writes EPIPE */
+	qemu_in = -1;
 	close(errp[1]);
 	errp[1] = -1;
 	if (outp[1] >= 0) {
@@ -282,10 +314,11 @@ static int spawn(char *const *argv, unsigned int timeout, bool capture, struct b
 		ret = -child_errno;
 		goto out_close_outp;
 	}
-	wait_child(pid, sfd, outp[0], timeout, res, wstatus);
+	wait_child(pid, sfd, outp[0], relay, timeout, res, wstatus);
 	outp[0] = -1; /* wait_child closed it */
 	ret = 0;
 out_close_outp:
+	sigaction(SIGPIPE, &oldpipe, NULL);
 	if (outp[0] >= 0)
 		close(outp[0]);
 	if (outp[1] >= 0)
@@ -298,6 +331,9 @@ out_close_sfd:
 	close(sfd);
 out_unblock:
 	sigprocmask(SIG_SETMASK, &old, NULL);
+out_close_in:
+	if (qemu_in >= 0)
+		close(qemu_in);
 	return ret;
 }
 
@@ -329,8 +365,9 @@ void boot_result_free(struct boot_result *res)
 }
 
 /*
- * Boot once.  The console goes to the terminal, or into res->console when
- * `capture` (stdin is then /dev/null).  Returns 0 with res->status set, or a
+ * Boot once.  The console goes to osprey's stdout, or into res->console when
+ * `capture` (stdin is then /dev/null).  Without capture, a stdin that is not
+ * a terminal is relayed (relay.c).  Returns 0 with res->status set, or a
  * negative errno when the boot could not be attempted (res->why says why).
  */
 int boot_guest(const struct qemu_spec *spec_in, unsigned int timeout, bool capture, bool verbose,
@@ -341,8 +378,12 @@ int boot_guest(const struct qemu_spec *spec_in, unsigned int timeout, bool captu
 	const char *tmp = getenv("TMPDIR");
 	char path[PATH_MAX], *dc;
 	struct termios tio;
+	struct relay relay;
+	/* Asked before any fd is made: a closed fd 0 would be reused. */
+	bool stdin_open = fcntl(0, F_GETFD) >= 0;
 	bool tty = !capture && isatty(0) && tcgetattr(0, &tio) == 0;
-	int fd, ret, wstatus = 0;
+	bool relayed = !capture && !tty;
+	int fd, ret, wstatus = 0, qemu_in = -1;
 	size_t dclen;
 
 	memset(res, 0, sizeof(*res));
@@ -364,8 +405,21 @@ int boot_guest(const struct qemu_spec *spec_in, unsigned int timeout, bool captu
 		fputs("osprey: ", stderr);
 		print_argv(stderr, argv.v);
 	}
+	if (relayed) {
+		ret = relay_open(&relay, stdin_open ? 0 : -1, fd, path, &qemu_in);
+		if (ret) {
+			snprintf(res->why, sizeof(res->why),
+				 "cannot make a pipe for the guest's input: %s", strerror(-ret));
+			goto out_free_argv;
+		}
+		if (verbose)
+			fputs("osprey: stdin is not a terminal: the program gets it when it starts, then end of file\n",
+			      stderr);
+	}
 	fflush(NULL);
-	ret = spawn(argv.v, timeout, capture, res, &wstatus);
+	ret = spawn(argv.v, timeout, capture, relayed ? &relay : NULL, qemu_in, res, &wstatus);
+	if (relayed)
+		relay_close(&relay);
 	if (ret)
 		goto out_free_argv;
 	/* QEMU leaves the terminal raw if it had no chance to clean up. */
