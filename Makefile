@@ -47,6 +47,8 @@ include mk/trace.mk
 include mk/alloc.mk
 include mk/fs.mk
 include mk/sched.mk
+# After kernel.mk: it adds the embedded vDSO to KERNEL_OBJS.
+include mk/vdso.mk
 
 all: $(KERNEL) $(TOOLS)
 
