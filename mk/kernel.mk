@@ -20,7 +20,9 @@ KERNEL_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack
 PORTABLE_TESTS := $(wildcard tests/unit/format_test.c tests/unit/glob_test.c \
 	tests/unit/cmdline_test.c tests/unit/acpi_test.c)
 
-KERNEL_SRCS := $(wildcard kernel/*/*.c kernel/*/*/*.c kernel/*/*/*/*.c) \
+# kernel/linux/vdso/ is built for user space (mk/vdso.mk), not into the kernel.
+KERNEL_SRCS := $(filter-out kernel/linux/vdso/%,\
+	$(wildcard kernel/*/*.c kernel/*/*/*.c kernel/*/*/*/*.c)) \
 	lib/string.c lib/format.c lib/glob.c lib/test.c
 KERNEL_ASM := $(wildcard kernel/arch/x86_64/*.S)
 include $(CONFIG_MK)

@@ -249,3 +249,40 @@ long sys_setitimer(long which, long new_p, long old_p)
 	}
 	return 0;
 }
+
+long sys_getcpu(long cpu_p, long node_p, long cache)
+{
+	uint32_t cpu = cpu_id(), node = 0;
+
+	(void)cache;
+	if (cpu_p && copy_to_user((uintptr_t)cpu_p, &cpu, sizeof(cpu)))
+		return -EFAULT;
+	if (node_p && copy_to_user((uintptr_t)node_p, &node, sizeof(node)))
+		return -EFAULT;
+	return 0;
+}
+
+long sys_clock_settime(long clock, long tp)
+{
+	struct ts t;
+	int err;
+
+	if (clock != 0)
+		return -EINVAL; /* only CLOCK_REALTIME can be set */
+	err = read_ts(tp, &t);
+	return err ? err : time_set_realtime(t.sec, t.nsec);
+}
+
+long sys_settimeofday(long tv, long tz)
+{
+	int64_t v[2];
+
+	(void)tz; /* the kernel's time zone is not kept (UTC) */
+	if (!tv)
+		return 0;
+	if (copy_from_user(v, (uintptr_t)tv, sizeof(v)))
+		return -EFAULT;
+	if (v[1] < 0 || v[1] >= 1000000)
+		return -EINVAL;
+	return time_set_realtime(v[0], v[1] * 1000);
+}

@@ -103,7 +103,7 @@ expect_err cli.unknown_command 2 "unknown command 'frob'"
 # --- dry runs ---
 DEV="-device isa-debug-exit,iobase=0x501,iosize=0x02 -device isa-debugcon,iobase=0xe9,chardev=ospreyctl -chardev file,id=ospreyctl,path="
 run "$OSPREY" run --kernel "$K" --dry-run
-expect dry.microvm 0 "-M microvm,x-option-roms=off,rtc=off " "$DEV" "-kernel $K " \
+expect dry.microvm 0 "-M microvm,x-option-roms=off,rtc=on " "$DEV" "-kernel $K " \
 	"-nodefaults -no-user-config -nographic -no-reboot" "-serial stdio" "-m 64M -smp 1"
 if [ "$rc" -eq 0 ]; then
 	if [ "$(lines "$T/out")" -ne 1 ]; then

@@ -324,7 +324,7 @@ static void test_qemu_argv(void)
 	EXPECT(qemu_argv(&s, &v) == 0);
 	EXPECT_STR(v.v[0], "qemu");
 	EXPECT((i = find(v.v, "-M")) > 0 &&
-	       strcmp(v.v[i + 1], "microvm,x-option-roms=off,rtc=off") == 0);
+	       strcmp(v.v[i + 1], "microvm,x-option-roms=off,rtc=on") == 0);
 	EXPECT(find(v.v, "-bios") < 0); /* microvm has its own firmware path */
 	EXPECT((i = find(v.v, "-accel")) > 0 && strcmp(v.v[i + 1], "tcg") == 0);
 	EXPECT((i = find(v.v, "-cpu")) > 0 && strcmp(v.v[i + 1], "max") == 0);
