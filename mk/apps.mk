@@ -8,10 +8,6 @@
 #   make check-apps APPS_VERBOSE=1       each passing case's expected output too
 #   make apps                            only build the programs and the stage folder
 #
-# Not a step of make check yet: it passes once the kernel runs programs (the
-# ELF loader and system calls); whoever lands those adds
-#     CHECK_STEPS += check-apps
-#
 # Each program of tests/apps is built twice, static: with musl (musl-gcc) and
 # with glibc (gcc), into build/apps/musl and build/apps/glibc; hello also as
 # a glibc static-pie.  busybox is Debian's busybox-static, which
@@ -66,6 +62,7 @@ $(CHECK_APPS): tests/apps/check_apps.c $(TEST_REPORT)
 .PHONY: apps check-apps
 apps: $(APPS_BINS) $(BUSYBOX) $(APPS_STAGE)/.stamp
 
+CHECK_STEPS += check-apps
 check-apps: $(KERNEL) $(OSPREY) $(CHECK_APPS) apps
 	$(Q)rm -rf $(APPS_OUT)/work
 	$(Q)$(CHECK_APPS) --runner $(APPS_RUNNER) --timeout $(APPS_TIMEOUT) --only '$(APPS_ONLY)' \
