@@ -33,11 +33,13 @@ check-kernel: $(KERNEL) $(OSPREY)
 	$(OSPREY) test --kernel $(KERNEL) -m 4M --timeout $(KTEST_TIMEOUT) || st=1; \
 	exit $$st
 
-# The same tests in the debug build (assertions, debug allocator, lock checker).
+# The same tests in the debug build (assertions, debug allocator, lock checker),
+# which runs several times slower: a longer time limit.
+KTEST_DEBUG_TIMEOUT ?= 300
 check-kernel-debug:
 	$(Q)$(MAKE) --no-print-directory MODE=debug build/debug/osprey.elf $(OSPREY) >/dev/null
 	$(Q)st=0; for c in 1 4; do \
-		$(OSPREY) test --kernel build/debug/osprey.elf -c $$c --timeout $(KTEST_TIMEOUT) || st=1; \
+		$(OSPREY) test --kernel build/debug/osprey.elf -c $$c --timeout $(KTEST_DEBUG_TIMEOUT) || st=1; \
 	done; exit $$st
 
 # The Linux 64-bit boot entry, tested through a stand-in for Firecracker's
