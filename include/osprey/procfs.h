@@ -46,6 +46,18 @@ struct procfs_self_ops {
 	size_t nfiles;
 };
 
+/*
+ * A text being written into buf, snprintf-style: what does not fit is
+ * counted in len but not stored (show() returns len).
+ */
+struct procfs_out {
+	char *buf;
+	size_t size, len;
+};
+
+void procfs_outf(struct procfs_out *o, const char *fmt, ...) __printf(2, 3);
+void procfs_out_bytes(struct procfs_out *o, const void *src, size_t n);
+
 /* Called before the process runs; ops must stay valid.  NULL takes it away (tests). */
 void procfs_set_self(const struct procfs_self_ops *ops);
 

@@ -79,20 +79,6 @@ static void reap(void);
 void thread_start(void);
 void thread_main(struct thread *t);
 
-static uint64_t irq_save(void)
-{
-	uint64_t flags;
-
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-	return flags;
-}
-
-static void irq_restore(uint64_t flags)
-{
-	if (flags & 0x200)
-		__asm__ volatile("sti" ::: "memory");
-}
-
 static struct runqueue *this_rq(void)
 {
 	return &rqs[cpu_id()];

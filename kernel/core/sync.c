@@ -25,22 +25,6 @@ bool mutex_inherit_priority = true;
 void sched_inherit(struct thread *t, int prio);
 void sched_restore_priority(struct thread *t);
 
-static uint64_t lock_irq(struct spinlock *l)
-{
-	uint64_t flags;
-
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-	raw_spin_lock(l);
-	return flags;
-}
-
-static void unlock_irq(struct spinlock *l, uint64_t flags)
-{
-	raw_spin_unlock(l);
-	if (flags & 0x200)
-		__asm__ volatile("sti" ::: "memory");
-}
-
 void waitq_init(struct waitq *wq, const char *name)
 {
 	spin_init(&wq->lock, name);
@@ -52,24 +36,24 @@ void waitq_wait(struct waitq *wq)
 	struct thread *me = thread_current();
 
 	might_sleep(__builtin_return_address(0));
-	uint64_t flags = lock_irq(&wq->lock);
+	uint64_t flags = spin_lock_irqsave(&wq->lock);
 
 	list_add_tail(&wq->waiters, &me->wait_link);
 	thread_block_prepare();
-	unlock_irq(&wq->lock, flags);
+	spin_unlock_irqrestore(&wq->lock, flags);
 	schedule();
 }
 
 bool waitq_wake_one(struct waitq *wq)
 {
 	struct thread *t = NULL;
-	uint64_t flags = lock_irq(&wq->lock);
+	uint64_t flags = spin_lock_irqsave(&wq->lock);
 
 	if (!list_empty(&wq->waiters)) {
 		t = list_entry(wq->waiters.next, struct thread, wait_link);
 		list_del(&t->wait_link);
 	}
-	unlock_irq(&wq->lock, flags);
+	spin_unlock_irqrestore(&wq->lock, flags);
 	if (t) {
 		thread_wake(t);
 		sched_preempt_check();
@@ -102,12 +86,12 @@ struct thread *mutex_owner_of(struct mutex *m)
 
 bool mutex_trylock(struct mutex *m)
 {
-	uint64_t flags = lock_irq(&m->lock);
+	uint64_t flags = spin_lock_irqsave(&m->lock);
 	bool got = !m->owner;
 
 	if (got)
 		m->owner = thread_current();
-	unlock_irq(&m->lock, flags);
+	spin_unlock_irqrestore(&m->lock, flags);
 	if (got && CONFIG_LOCKDEP)
 		lockdep_mutex_acquire(m->name, m, __builtin_return_address(0));
 	return got;
@@ -121,11 +105,11 @@ void mutex_lock(struct mutex *m)
 	might_sleep(__builtin_return_address(0));
 	if (CONFIG_LOCKDEP)
 		lockdep_mutex_acquire(m->name, m, __builtin_return_address(0));
-	flags = lock_irq(&m->lock);
+	flags = spin_lock_irqsave(&m->lock);
 	ASSERT(m->owner != me);
 	if (!m->owner) {
 		m->owner = me;
-		unlock_irq(&m->lock, flags);
+		spin_unlock_irqrestore(&m->lock, flags);
 		return;
 	}
 	/* Queue by priority, first come first served within one. */
@@ -139,7 +123,7 @@ void mutex_lock(struct mutex *m)
 	struct thread *owner = m->owner;
 
 	thread_block_prepare();
-	unlock_irq(&m->lock, flags);
+	spin_unlock_irqrestore(&m->lock, flags);
 	if (mutex_inherit_priority && owner->prio < me->prio)
 		sched_inherit(owner, me->prio);
 	/* The unlocking owner hands the mutex over before it wakes us. */
@@ -152,10 +136,10 @@ void mutex_lock(struct mutex *m)
 int mutex_unlock(struct mutex *m)
 {
 	struct thread *me = thread_current(), *next = NULL;
-	uint64_t flags = lock_irq(&m->lock);
+	uint64_t flags = spin_lock_irqsave(&m->lock);
 
 	if (m->owner != me) {
-		unlock_irq(&m->lock, flags);
+		spin_unlock_irqrestore(&m->lock, flags);
 		lockdep_bad_unlock(m->name, __builtin_return_address(0));
 		return -EPERM;
 	}
@@ -167,7 +151,7 @@ int mutex_unlock(struct mutex *m)
 	}
 	/* release: the next owner sees everything done under the mutex */
 	__atomic_store_n(&m->owner, next, __ATOMIC_RELEASE);
-	unlock_irq(&m->lock, flags);
+	spin_unlock_irqrestore(&m->lock, flags);
 	if (me->prio != me->base_prio)
 		sched_restore_priority(me);
 	if (next)
@@ -184,12 +168,12 @@ void condvar_init(struct condvar *c, const char *name)
 void condvar_wait(struct condvar *c, struct mutex *m)
 {
 	struct thread *me = thread_current();
-	uint64_t flags = lock_irq(&c->wq.lock);
+	uint64_t flags = spin_lock_irqsave(&c->wq.lock);
 
 	/* Queued before the mutex is released: a signal after it cannot be missed. */
 	list_add_tail(&c->wq.waiters, &me->wait_link);
 	thread_block_prepare();
-	unlock_irq(&c->wq.lock, flags);
+	spin_unlock_irqrestore(&c->wq.lock, flags);
 	mutex_unlock(m);
 	schedule();
 	mutex_lock(m);
@@ -216,11 +200,11 @@ void sem_down(struct semaphore *s)
 {
 	might_sleep(__builtin_return_address(0));
 	for (;;) {
-		uint64_t flags = lock_irq(&s->lock);
+		uint64_t flags = spin_lock_irqsave(&s->lock);
 
 		if (s->count > 0) {
 			s->count--;
-			unlock_irq(&s->lock, flags);
+			spin_unlock_irqrestore(&s->lock, flags);
 			return;
 		}
 		/* Queue while holding the count's lock, so an up() in between finds us. */
@@ -230,17 +214,17 @@ void sem_down(struct semaphore *s)
 		list_add_tail(&s->wq.waiters, &me->wait_link);
 		thread_block_prepare();
 		raw_spin_unlock(&s->wq.lock);
-		unlock_irq(&s->lock, flags);
+		spin_unlock_irqrestore(&s->lock, flags);
 		schedule();
 	}
 }
 
 void sem_up(struct semaphore *s)
 {
-	uint64_t flags = lock_irq(&s->lock);
+	uint64_t flags = spin_lock_irqsave(&s->lock);
 
 	s->count++;
-	unlock_irq(&s->lock, flags);
+	spin_unlock_irqrestore(&s->lock, flags);
 	waitq_wake_one(&s->wq);
 }
 
@@ -261,7 +245,7 @@ static void rw_sleep(struct rwlock *rw, struct waitq *wq, uint64_t flags)
 	list_add_tail(&wq->waiters, &thread_current()->wait_link);
 	thread_block_prepare();
 	raw_spin_unlock(&wq->lock);
-	unlock_irq(&rw->lock, flags);
+	spin_unlock_irqrestore(&rw->lock, flags);
 	schedule();
 }
 
@@ -269,11 +253,11 @@ void rw_read_lock(struct rwlock *rw)
 {
 	might_sleep(__builtin_return_address(0));
 	for (;;) {
-		uint64_t flags = lock_irq(&rw->lock);
+		uint64_t flags = spin_lock_irqsave(&rw->lock);
 
 		if (!rw->writer && !rw->writers_waiting) {
 			rw->readers++;
-			unlock_irq(&rw->lock, flags);
+			spin_unlock_irqrestore(&rw->lock, flags);
 			return;
 		}
 		rw_sleep(rw, &rw->readq, flags);
@@ -282,10 +266,10 @@ void rw_read_lock(struct rwlock *rw)
 
 void rw_read_unlock(struct rwlock *rw)
 {
-	uint64_t flags = lock_irq(&rw->lock);
+	uint64_t flags = spin_lock_irqsave(&rw->lock);
 	bool last = --rw->readers == 0;
 
-	unlock_irq(&rw->lock, flags);
+	spin_unlock_irqrestore(&rw->lock, flags);
 	if (last)
 		waitq_wake_one(&rw->writeq);
 }
@@ -295,24 +279,24 @@ void rw_write_lock(struct rwlock *rw)
 	uint64_t flags;
 
 	might_sleep(__builtin_return_address(0));
-	flags = lock_irq(&rw->lock);
+	flags = spin_lock_irqsave(&rw->lock);
 	rw->writers_waiting++;
 	while (rw->writer || rw->readers) {
 		rw_sleep(rw, &rw->writeq, flags);
-		flags = lock_irq(&rw->lock);
+		flags = spin_lock_irqsave(&rw->lock);
 	}
 	rw->writers_waiting--;
 	rw->writer = thread_current();
-	unlock_irq(&rw->lock, flags);
+	spin_unlock_irqrestore(&rw->lock, flags);
 }
 
 void rw_write_unlock(struct rwlock *rw)
 {
-	uint64_t flags = lock_irq(&rw->lock);
+	uint64_t flags = spin_lock_irqsave(&rw->lock);
 	bool writers = rw->writers_waiting;
 
 	rw->writer = NULL;
-	unlock_irq(&rw->lock, flags);
+	spin_unlock_irqrestore(&rw->lock, flags);
 	if (writers)
 		waitq_wake_one(&rw->writeq);
 	else
@@ -372,11 +356,11 @@ static uint64_t lock_waiter_bucket(struct futex_waiter *w)
 {
 	for (;;) {
 		struct futex_bucket *b = __atomic_load_n(&w->b, __ATOMIC_ACQUIRE);
-		uint64_t flags = lock_irq(&b->lock);
+		uint64_t flags = spin_lock_irqsave(&b->lock);
 
 		if (w->b == b)
 			return flags;
-		unlock_irq(&b->lock, flags);
+		spin_unlock_irqrestore(&b->lock, flags);
 	}
 }
 
@@ -389,43 +373,57 @@ int futex_wait(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
 	int err;
 
 	might_sleep(__builtin_return_address(0));
-	flags = lock_irq(&b->lock);
+	flags = spin_lock_irqsave(&b->lock);
 	/* The value is read under the bucket lock a waker also takes: no lost wake-up. */
 	err = futex_read(addr, &v);
 	if (err || v != expected) {
-		unlock_irq(&b->lock, flags);
+		spin_unlock_irqrestore(&b->lock, flags);
 		return err ? err : -EAGAIN;
 	}
 	list_add_tail(&b->waiters, &w.link);
 	thread_block_prepare();
-	unlock_irq(&b->lock, flags);
+	spin_unlock_irqrestore(&b->lock, flags);
 	thread_block_timeout(timeout_ns);
 	flags = lock_waiter_bucket(&w);
 	bool woken = w.woken;
 
 	if (!woken)
 		list_del(&w.link); /* timed out: still queued */
-	unlock_irq(&w.b->lock, flags);
+	spin_unlock_irqrestore(&w.b->lock, flags);
 	return woken ? 0 : -ETIMEDOUT;
 }
 
-/* Takes up to n waiters on addr off bucket b (locked) into wake[]. */
+/*
+ * Takes up to n waiters on addr off bucket b (locked): into wake[] (count
+ * so far, at most 16 in all), or, with to, onto bucket to (locked too) as
+ * waiters on addr2.  Returns the new count, or how many moved.
+ */
 static int take_waiters(struct futex_bucket *b, const uint32_t *addr, int n, struct thread **wake,
-			int count)
+			int count, struct futex_bucket *to, const uint32_t *addr2)
 {
-	for (struct list *l = b->waiters.next, *next; l != &b->waiters && n > 0 && count < 16;
-	     l = next) {
+	int moved = 0;
+
+	for (struct list *l = b->waiters.next, *next; l != &b->waiters && n > 0; l = next) {
 		struct futex_waiter *w = list_entry(l, struct futex_waiter, link);
 
 		next = l->next;
 		if (w->addr != addr)
 			continue;
+		if (!to && count == 16)
+			break;
 		list_del(&w->link);
-		w->woken = true;
-		wake[count++] = w->t;
 		n--;
+		if (!to) {
+			w->woken = true;
+			wake[count++] = w->t;
+			continue;
+		}
+		w->addr = addr2;
+		__atomic_store_n(&w->b, to, __ATOMIC_RELEASE);
+		list_add_tail(&to->waiters, &w->link);
+		moved++;
 	}
-	return count;
+	return to ? moved : count;
 }
 
 static void wake_all(struct thread **wake, int count)
@@ -439,10 +437,10 @@ int futex_wake(const uint32_t *addr, int n)
 {
 	struct futex_bucket *b = bucket_of(addr);
 	struct thread *wake[16];
-	uint64_t flags = lock_irq(&b->lock);
-	int count = take_waiters(b, addr, n, wake, 0);
+	uint64_t flags = spin_lock_irqsave(&b->lock);
+	int count = take_waiters(b, addr, n, wake, 0, NULL, NULL);
 
-	unlock_irq(&b->lock, flags);
+	spin_unlock_irqrestore(&b->lock, flags);
 	wake_all(wake, count);
 	return count;
 }
@@ -453,12 +451,14 @@ int futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr2, int nm
 	struct futex_bucket *b = bucket_of(addr), *b2 = bucket_of(addr2);
 	struct futex_bucket *first = b < b2 ? b : b2, *second = b < b2 ? b2 : b;
 	struct thread *wake[16];
-	int count, moved = 0, err = 0;
+	int count = 0, moved = 0, err = 0;
 	uint64_t flags;
 	uint32_t v;
 
+	if (addr == addr2)
+		return -EINVAL; /* as Linux: requeueing onto itself means nothing */
 	/* Two buckets: lower address first, the one order (docs/locking.md). */
-	flags = lock_irq(&first->lock);
+	flags = spin_lock_irqsave(&first->lock);
 	if (second != first)
 		raw_spin_lock(&second->lock);
 	if (cmp) {
@@ -466,23 +466,13 @@ int futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr2, int nm
 		if (!err && v != *cmp)
 			err = -EAGAIN;
 	}
-	count = err ? 0 : take_waiters(b, addr, nwake, wake, 0);
-	for (struct list *l = b->waiters.next, *next; !err && l != &b->waiters && moved < nmove;
-	     l = next) {
-		struct futex_waiter *w = list_entry(l, struct futex_waiter, link);
-
-		next = l->next;
-		if (w->addr != addr)
-			continue;
-		list_del(&w->link);
-		w->addr = addr2;
-		__atomic_store_n(&w->b, b2, __ATOMIC_RELEASE);
-		list_add_tail(&b2->waiters, &w->link);
-		moved++;
+	if (!err) {
+		count = take_waiters(b, addr, nwake, wake, 0, NULL, NULL);
+		moved = take_waiters(b, addr, nmove, NULL, 0, b2, addr2);
 	}
 	if (second != first)
 		raw_spin_unlock(&second->lock);
-	unlock_irq(&first->lock, flags);
+	spin_unlock_irqrestore(&first->lock, flags);
 	wake_all(wake, count);
 	return err ? err : count + moved;
 }

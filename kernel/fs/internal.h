@@ -14,17 +14,8 @@
 #include <osprey/vfs.h>
 
 /* No sleeping locks yet: every file-system lock is a spinlock with preemption off. */
-static inline void vfs_spin_lock(struct spinlock *l)
-{
-	preempt_disable();
-	raw_spin_lock(l);
-}
-
-static inline void vfs_spin_unlock(struct spinlock *l)
-{
-	raw_spin_unlock(l);
-	preempt_enable();
-}
+#define vfs_spin_lock spin_lock
+#define vfs_spin_unlock spin_unlock
 
 struct vfs_mount;
 

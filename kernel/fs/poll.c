@@ -48,22 +48,6 @@ static struct vfs_event poll_event = {
 	.waiters = LIST_HEAD_INIT(poll_event.waiters),
 };
 
-static uint64_t lock_irq(struct spinlock *l)
-{
-	uint64_t flags;
-
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-	raw_spin_lock(l);
-	return flags;
-}
-
-static void unlock_irq(struct spinlock *l, uint64_t flags)
-{
-	raw_spin_unlock(l);
-	if (flags & 0x200)
-		__asm__ volatile("sti" ::: "memory");
-}
-
 void vfs_event_init(struct vfs_event *e, const char *name)
 {
 	spin_init(&e->lock, name);
@@ -86,17 +70,17 @@ void vfs_event_wait(struct vfs_event *e, uint64_t count, uint64_t timeout_ns,
 	uint64_t flags;
 
 	might_sleep(__builtin_return_address(0));
-	flags = lock_irq(&e->lock);
+	flags = spin_lock_irqsave(&e->lock);
 	list_add_tail(&e->waiters, &w.link);
 	/* seq_cst, both: Dekker's pair with vfs_event_signal() (see the top) */
 	atomic_fetch_add_explicit(&e->nwaiters, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&e->count, memory_order_seq_cst) != count) {
 		list_del(&w.link);
 		atomic_fetch_sub_explicit(&e->nwaiters, 1, memory_order_relaxed);
-		unlock_irq(&e->lock, flags);
+		spin_unlock_irqrestore(&e->lock, flags);
 		return;
 	}
-	unlock_irq(&e->lock, flags);
+	spin_unlock_irqrestore(&e->lock, flags);
 	/*
 	 * BLOCKED only now, with interrupts on: a timer interrupt that came
 	 * while e->lock was held is taken here, before, and cannot preempt the
@@ -112,13 +96,13 @@ void vfs_event_wait(struct vfs_event *e, uint64_t count, uint64_t timeout_ns,
 		thread_block_cancel();
 	else
 		thread_block_timeout(timeout_ns);
-	flags = lock_irq(&e->lock);
+	flags = spin_lock_irqsave(&e->lock);
 	if (!atomic_load_explicit(&w.woken, memory_order_relaxed)) {
 		/* timed out, stopped, or woken by someone else: still queued */
 		list_del(&w.link);
 		atomic_fetch_sub_explicit(&e->nwaiters, 1, memory_order_relaxed);
 	}
-	unlock_irq(&e->lock, flags);
+	spin_unlock_irqrestore(&e->lock, flags);
 }
 
 void vfs_event_signal(struct vfs_event *e)
@@ -130,7 +114,7 @@ void vfs_event_signal(struct vfs_event *e)
 	atomic_fetch_add_explicit(&e->count, 1, memory_order_seq_cst);
 	if (!atomic_load_explicit(&e->nwaiters, memory_order_seq_cst))
 		return;
-	flags = lock_irq(&e->lock);
+	flags = spin_lock_irqsave(&e->lock);
 	while (!list_empty(&e->waiters)) {
 		struct vfs_event_waiter *w =
 			list_entry(e->waiters.next, struct vfs_event_waiter, link);
@@ -142,7 +126,7 @@ void vfs_event_signal(struct vfs_event *e)
 		n++;
 	}
 	atomic_fetch_sub_explicit(&e->nwaiters, n, memory_order_relaxed);
-	unlock_irq(&e->lock, flags);
+	spin_unlock_irqrestore(&e->lock, flags);
 	sched_preempt_check();
 }
 

@@ -35,14 +35,7 @@ struct procfs_node {
 	size_t (*show)(char *buf, size_t size);
 };
 
-struct out {
-	char *buf;
-	size_t size, len;
-};
-
-static void outf(struct out *o, const char *fmt, ...) __printf(2, 3);
-
-static void outf(struct out *o, const char *fmt, ...)
+void procfs_outf(struct procfs_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	size_t room = o->len < o->size ? o->size - o->len : 0;
@@ -52,17 +45,24 @@ static void outf(struct out *o, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void kb(struct out *o, const char *name, uint64_t pages)
+void procfs_out_bytes(struct procfs_out *o, const void *src, size_t n)
+{
+	if (o->len < o->size)
+		memcpy(o->buf + o->len, src, MIN(n, o->size - o->len));
+	o->len += n;
+}
+
+static void kb(struct procfs_out *o, const char *name, uint64_t pages)
 {
 	char label[24];
 
 	format_snprintf(label, sizeof(label), "%s:", name);
-	outf(o, "%-16s%8lu kB\n", label, (unsigned long)(pages * 4));
+	procfs_outf(o, "%-16s%8lu kB\n", label, (unsigned long)(pages * 4));
 }
 
 static size_t show_meminfo(char *buf, size_t size)
 {
-	struct out o = { buf, size, 0 };
+	struct procfs_out o = { buf, size, 0 };
 	struct mm_stats *st = kmalloc(sizeof(*st));
 	uint64_t slab = 0, free;
 
@@ -156,11 +156,11 @@ static const struct cpu_flag cpu_flags[] = {
 	{ 7, 0, 29, "sha_ni" },
 };
 
-static void cpu_flags_out(struct out *o)
+static void cpu_flags_out(struct procfs_out *o)
 {
 	uint32_t max = cpuid(0, 0).eax, xmax = cpuid(0x80000000, 0).eax;
 
-	outf(o, "flags\t\t:");
+	procfs_outf(o, "flags\t\t:");
 	for (size_t i = 0; i < ARRAY_SIZE(cpu_flags); i++) {
 		const struct cpu_flag *f = &cpu_flags[i];
 		struct cpuid_regs r;
@@ -171,14 +171,14 @@ static void cpu_flags_out(struct out *o)
 		r = cpuid(f->leaf, 0);
 		v = f->reg == 0 ? r.ebx : f->reg == 1 ? r.ecx : r.edx;
 		if (v & (1u << f->bit))
-			outf(o, " %s", f->name);
+			procfs_outf(o, " %s", f->name);
 	}
-	outf(o, "\n");
+	procfs_outf(o, "\n");
 }
 
 static size_t show_cpuinfo(char *buf, size_t size)
 {
-	struct out o = { buf, size, 0 };
+	struct procfs_out o = { buf, size, 0 };
 	uint32_t vendor[4] = { 0 }, brand[13] = { 0 };
 	struct cpuid_regs r = cpuid(0, 0), f = cpuid(1, 0);
 	uint32_t family = (f.eax >> 8) & 0xf, model = (f.eax >> 4) & 0xf;
@@ -203,31 +203,31 @@ static size_t show_cpuinfo(char *buf, size_t size)
 	if (family >= 6)
 		model |= (f.eax >> 12) & 0xf0;
 	for (unsigned cpu = 0; cpu < nr_cpus; cpu++) {
-		outf(&o, "processor\t: %u\n", cpu);
-		outf(&o, "vendor_id\t: %s\n", (char *)vendor);
-		outf(&o, "cpu family\t: %u\n", family);
-		outf(&o, "model\t\t: %u\n", model);
-		outf(&o, "model name\t: %s\n", (char *)brand);
-		outf(&o, "stepping\t: %u\n", f.eax & 0xf);
-		outf(&o, "cpu MHz\t\t: %lu.%03lu\n", (unsigned long)(khz / 1000),
-		     (unsigned long)(khz % 1000));
-		outf(&o, "physical id\t: 0\n");
-		outf(&o, "siblings\t: %u\n", nr_cpus);
-		outf(&o, "core id\t\t: %u\n", cpu);
-		outf(&o, "cpu cores\t: %u\n", nr_cpus);
-		outf(&o, "apicid\t\t: %u\n", cpu);
-		outf(&o, "fpu\t\t: yes\n");
-		outf(&o, "fpu_exception\t: yes\n");
-		outf(&o, "cpuid level\t: %u\n", r.eax);
-		outf(&o, "wp\t\t: yes\n");
+		procfs_outf(&o, "processor\t: %u\n", cpu);
+		procfs_outf(&o, "vendor_id\t: %s\n", (char *)vendor);
+		procfs_outf(&o, "cpu family\t: %u\n", family);
+		procfs_outf(&o, "model\t\t: %u\n", model);
+		procfs_outf(&o, "model name\t: %s\n", (char *)brand);
+		procfs_outf(&o, "stepping\t: %u\n", f.eax & 0xf);
+		procfs_outf(&o, "cpu MHz\t\t: %lu.%03lu\n", (unsigned long)(khz / 1000),
+			    (unsigned long)(khz % 1000));
+		procfs_outf(&o, "physical id\t: 0\n");
+		procfs_outf(&o, "siblings\t: %u\n", nr_cpus);
+		procfs_outf(&o, "core id\t\t: %u\n", cpu);
+		procfs_outf(&o, "cpu cores\t: %u\n", nr_cpus);
+		procfs_outf(&o, "apicid\t\t: %u\n", cpu);
+		procfs_outf(&o, "fpu\t\t: yes\n");
+		procfs_outf(&o, "fpu_exception\t: yes\n");
+		procfs_outf(&o, "cpuid level\t: %u\n", r.eax);
+		procfs_outf(&o, "wp\t\t: yes\n");
 		cpu_flags_out(&o);
-		outf(&o, "bogomips\t: %lu.%02lu\n", (unsigned long)(khz * 2 / 1000),
-		     (unsigned long)(khz * 2 / 10 % 100));
-		outf(&o, "clflush size\t: 64\n");
-		outf(&o, "cache_alignment\t: 64\n");
-		outf(&o, "address sizes\t: %u bits physical, %u bits virtual\n", bits & 0xff,
-		     (bits >> 8) & 0xff);
-		outf(&o, "\n");
+		procfs_outf(&o, "bogomips\t: %lu.%02lu\n", (unsigned long)(khz * 2 / 1000),
+			    (unsigned long)(khz * 2 / 10 % 100));
+		procfs_outf(&o, "clflush size\t: 64\n");
+		procfs_outf(&o, "cache_alignment\t: 64\n");
+		procfs_outf(&o, "address sizes\t: %u bits physical, %u bits virtual\n", bits & 0xff,
+			    (bits >> 8) & 0xff);
+		procfs_outf(&o, "\n");
 	}
 	return o.len;
 }

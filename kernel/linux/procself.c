@@ -43,30 +43,6 @@
 static char *const *kargv, *const *kenvp;
 static int kargc, kenvc;
 
-struct out {
-	char *buf;
-	size_t size, len;
-};
-
-static void outf(struct out *o, const char *fmt, ...) __printf(2, 3);
-
-static void outf(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room = o->len < o->size ? o->size - o->len : 0;
-
-	va_start(ap, fmt);
-	o->len += (size_t)format_vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
-	va_end(ap);
-}
-
-static void out_bytes(struct out *o, const void *src, size_t n)
-{
-	if (o->len < o->size)
-		memcpy(o->buf + o->len, src, MIN(n, o->size - o->len));
-	o->len += n;
-}
-
 /* The process, once it has a program (exe is set by exec). */
 static struct process *proc(void)
 {
@@ -98,7 +74,7 @@ static const char *exe_base(struct process *p)
 static long show_strings(struct process *p, uintptr_t start, size_t n, char *const *v, int count,
 			 char *buf, size_t size)
 {
-	struct out o = { buf, size, 0 };
+	struct procfs_out o = { buf, size, 0 };
 
 	if (in_process(p)) {
 		if (n > size)
@@ -107,7 +83,7 @@ static long show_strings(struct process *p, uintptr_t start, size_t n, char *con
 			return (long)n;
 	}
 	for (int i = 0; i < count; i++)
-		out_bytes(&o, v[i], strlen(v[i]) + 1);
+		procfs_out_bytes(&o, v[i], strlen(v[i]) + 1);
 	return (long)o.len;
 }
 
@@ -167,7 +143,7 @@ static uintptr_t start_sp(struct process *p)
 static long show_auxv(int id, char *buf, size_t size)
 {
 	struct process *p = proc();
-	struct out o = { buf, size, 0 };
+	struct procfs_out o = { buf, size, 0 };
 	uintptr_t sp = p ? p->auxv_start : 0;
 	uint64_t pair[2];
 
@@ -177,7 +153,7 @@ static long show_auxv(int id, char *buf, size_t size)
 	for (int i = 0; i < MAX_AUXV; i++, sp += sizeof(pair)) {
 		if (copy_from_user(pair, sp, sizeof(pair)))
 			break;
-		out_bytes(&o, pair, sizeof(pair));
+		procfs_out_bytes(&o, pair, sizeof(pair));
 		if (pair[0] == AT_NULL)
 			break;
 	}
@@ -390,7 +366,7 @@ static int collect_areas(struct process *p, struct areas *s, char **path)
 static long show_maps(int id, char *buf, size_t size)
 {
 	struct process *p = proc();
-	struct out o = { buf, size, 0 };
+	struct procfs_out o = { buf, size, 0 };
 	struct areas s = { 0 };
 	struct vfs_stat st = { 0 };
 	char *path = NULL;
@@ -406,18 +382,19 @@ static long show_maps(int id, char *buf, size_t size)
 		const struct area *a = &s.a[i];
 		size_t line = o.len;
 
-		outf(&o, "%08lx-%08lx %c%c%cp %08lx %02lx:%02lx %lu ", (unsigned long)a->start,
-		     (unsigned long)a->end, a->prot & VM_READ ? 'r' : '-',
-		     a->prot & VM_WRITE ? 'w' : '-', a->prot & VM_EXEC ? 'x' : '-',
-		     (unsigned long)a->off, a->file ? (unsigned long)(st.dev >> 8) & 0xfff : 0ul,
-		     a->file ? (unsigned long)st.dev & 0xff : 0ul,
-		     a->file ? (unsigned long)st.ino : 0ul);
+		procfs_outf(&o, "%08lx-%08lx %c%c%cp %08lx %02lx:%02lx %lu ",
+			    (unsigned long)a->start, (unsigned long)a->end,
+			    a->prot & VM_READ ? 'r' : '-', a->prot & VM_WRITE ? 'w' : '-',
+			    a->prot & VM_EXEC ? 'x' : '-', (unsigned long)a->off,
+			    a->file ? (unsigned long)(st.dev >> 8) & 0xfff : 0ul,
+			    a->file ? (unsigned long)st.dev & 0xff : 0ul,
+			    a->file ? (unsigned long)st.ino : 0ul);
 		if (a->name) {
 			int pad = MAPS_NAME_COLUMN - (int)(o.len - line);
 
-			outf(&o, "%*s%s", pad > 0 ? pad : 0, "", a->file ? path : a->name);
+			procfs_outf(&o, "%*s%s", pad > 0 ? pad : 0, "", a->file ? path : a->name);
 		}
-		outf(&o, "\n");
+		procfs_outf(&o, "\n");
 	}
 	kfree(path);
 	kfree(s.a);
@@ -462,13 +439,13 @@ static int vm_sizes(struct process *p, struct vm_sizes *v)
 	return err;
 }
 
-static void kb(struct out *o, const char *name, uint64_t pages)
+static void kb(struct procfs_out *o, const char *name, uint64_t pages)
 {
-	outf(o, "%s:\t%8lu kB\n", name, (unsigned long)(pages * (LINUX_PAGE / 1024)));
+	procfs_outf(o, "%s:\t%8lu kB\n", name, (unsigned long)(pages * (LINUX_PAGE / 1024)));
 }
 
 /* A cpumask as Linux prints it: 32-bit groups in hex, highest first, comma-separated. */
-static void cpumask(struct out *o, unsigned n)
+static void cpumask(struct procfs_out *o, unsigned n)
 {
 	unsigned groups = (n + 31) / 32;
 
@@ -477,9 +454,9 @@ static void cpumask(struct out *o, unsigned n)
 		uint32_t mask = bits == 32 ? 0xffffffffu : (1u << bits) - 1;
 
 		if (g == groups - 1) /* the highest group has only the digits its CPUs need */
-			outf(o, "%0*x", (int)((bits + 3) / 4), mask);
+			procfs_outf(o, "%0*x", (int)((bits + 3) / 4), mask);
 		else
-			outf(o, ",%08x", mask);
+			procfs_outf(o, ",%08x", mask);
 	}
 }
 
@@ -545,7 +522,7 @@ static int bits(uint64_t v)
 static long show_status(int id, char *buf, size_t size)
 {
 	struct process *p = proc();
-	struct out o = { buf, size, 0 };
+	struct procfs_out o = { buf, size, 0 };
 	struct task_info ti;
 	struct vm_sizes v;
 	int err;
@@ -557,14 +534,15 @@ static long show_status(int id, char *buf, size_t size)
 		err = vm_sizes(p, &v);
 	if (err)
 		return err;
-	outf(&o, "Name:\t%.*s\n", COMM_LEN - 1, exe_base(p));
-	outf(&o, "Umask:\t0022\n");
-	outf(&o, "State:\t%s\n", ti.running ? "R (running)" : "S (sleeping)");
-	outf(&o, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t0\nTracerPid:\t0\n", p->pid, id);
-	outf(&o, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
-	outf(&o, "FDSize:\t%d\nGroups:\t \n", VFS_FD_MAX);
-	outf(&o, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p->pid, id, p->pid, p->pid);
-	outf(&o, "Kthread:\t0\n");
+	procfs_outf(&o, "Name:\t%.*s\n", COMM_LEN - 1, exe_base(p));
+	procfs_outf(&o, "Umask:\t0022\n");
+	procfs_outf(&o, "State:\t%s\n", ti.running ? "R (running)" : "S (sleeping)");
+	procfs_outf(&o, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t0\nTracerPid:\t0\n", p->pid, id);
+	procfs_outf(&o, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
+	procfs_outf(&o, "FDSize:\t%d\nGroups:\t \n", VFS_FD_MAX);
+	procfs_outf(&o, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p->pid, id, p->pid,
+		    p->pid);
+	procfs_outf(&o, "Kthread:\t0\n");
 	kb(&o, "VmPeak", v.total);
 	kb(&o, "VmSize", v.total);
 	kb(&o, "VmLck", 0);
@@ -581,28 +559,29 @@ static long show_status(int id, char *buf, size_t size)
 	kb(&o, "VmPTE", (v.rss + 511) / 512);
 	kb(&o, "VmSwap", 0);
 	kb(&o, "HugetlbPages", 0);
-	outf(&o, "CoreDumping:\t0\nTHP_enabled:\t1\nuntag_mask:\t0xffffffffffffffff\n");
-	outf(&o, "Threads:\t%d\n", ti.nthreads);
-	outf(&o, "SigQ:\t%d/%lu\n", bits(ti.sigpnd | ti.shdpnd), (unsigned long)ti.sigq_limit);
-	outf(&o, "SigPnd:\t%016lx\nShdPnd:\t%016lx\n", (unsigned long)ti.sigpnd,
-	     (unsigned long)ti.shdpnd);
-	outf(&o, "SigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n", (unsigned long)ti.sigblk,
-	     (unsigned long)ti.sigign, (unsigned long)ti.sigcgt);
+	procfs_outf(&o, "CoreDumping:\t0\nTHP_enabled:\t1\nuntag_mask:\t0xffffffffffffffff\n");
+	procfs_outf(&o, "Threads:\t%d\n", ti.nthreads);
+	procfs_outf(&o, "SigQ:\t%d/%lu\n", bits(ti.sigpnd | ti.shdpnd),
+		    (unsigned long)ti.sigq_limit);
+	procfs_outf(&o, "SigPnd:\t%016lx\nShdPnd:\t%016lx\n", (unsigned long)ti.sigpnd,
+		    (unsigned long)ti.shdpnd);
+	procfs_outf(&o, "SigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n",
+		    (unsigned long)ti.sigblk, (unsigned long)ti.sigign, (unsigned long)ti.sigcgt);
 	/* root with every capability (CAP_LAST_CAP 40) */
-	outf(&o, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\n"
-		 "CapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n"
-		 "CapAmb:\t0000000000000000\n");
-	outf(&o, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
-	outf(&o, "Speculation_Store_Bypass:\tthread vulnerable\n"
-		 "SpeculationIndirectBranch:\tconditional enabled\n");
-	outf(&o, "Cpus_allowed:\t");
+	procfs_outf(&o, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\n"
+			"CapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n"
+			"CapAmb:\t0000000000000000\n");
+	procfs_outf(&o, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
+	procfs_outf(&o, "Speculation_Store_Bypass:\tthread vulnerable\n"
+			"SpeculationIndirectBranch:\tconditional enabled\n");
+	procfs_outf(&o, "Cpus_allowed:\t");
 	cpumask(&o, nr_cpus);
-	outf(&o, "\nCpus_allowed_list:\t0");
+	procfs_outf(&o, "\nCpus_allowed_list:\t0");
 	if (nr_cpus > 1)
-		outf(&o, "-%u", nr_cpus - 1);
-	outf(&o, "\nMems_allowed:\t1\nMems_allowed_list:\t0\n");
-	outf(&o, "voluntary_ctxt_switches:\t%lu\nnonvoluntary_ctxt_switches:\t0\n",
-	     (unsigned long)ti.switches);
+		procfs_outf(&o, "-%u", nr_cpus - 1);
+	procfs_outf(&o, "\nMems_allowed:\t1\nMems_allowed_list:\t0\n");
+	procfs_outf(&o, "voluntary_ctxt_switches:\t%lu\nnonvoluntary_ctxt_switches:\t0\n",
+		    (unsigned long)ti.switches);
 	return (long)o.len;
 }
 
@@ -627,7 +606,7 @@ static long show_statm(int id, char *buf, size_t size)
 static long show_stat(int id, char *buf, size_t size)
 {
 	struct process *p = proc();
-	struct out o = { buf, size, 0 };
+	struct procfs_out o = { buf, size, 0 };
 	struct task_info ti;
 	struct vm_sizes v;
 	uintptr_t brk_start, sp;
@@ -645,22 +624,23 @@ static long show_stat(int id, char *buf, size_t size)
 	brk_start = p->brk_start;
 	mutex_unlock(&p->mm_lock);
 	/* fs/proc/array.c do_task_stat(): 52 fields */
-	outf(&o,
-	     "%d (%.*s) %c 0 %d %d 0 -1 4194560 %lu 0 0 0 %lu 0 0 0 20 0 %d 0 %lu %lu %lu "
-	     "18446744073709551615 ",
-	     id, COMM_LEN - 1, exe_base(p), ti.running ? 'R' : 'S', p->pid, p->pid,
-	     (unsigned long)__atomic_load_n(&p->as->faults, __ATOMIC_RELAXED),
-	     (unsigned long)(ti.runtime_ns / TICKS_NS), ti.nthreads,
-	     (unsigned long)(p->start_ns / TICKS_NS), (unsigned long)(v.total * LINUX_PAGE),
-	     (unsigned long)v.rss);
-	outf(&o, "%lu %lu %lu 0 0 %lu %lu %lu %lu 0 0 0 17 %u 0 0 0 0 0 ",
-	     (unsigned long)v.start_code, (unsigned long)v.end_code,
-	     (unsigned long)(sp ? sp : p->stack_top), (unsigned long)(ti.sigpnd | ti.shdpnd),
-	     (unsigned long)ti.sigblk, (unsigned long)ti.sigign, (unsigned long)ti.sigcgt,
-	     cpu_id());
-	outf(&o, "%lu %lu %lu %lu %lu %lu %lu 0\n", (unsigned long)v.start_data,
-	     (unsigned long)v.end_data, (unsigned long)brk_start, (unsigned long)p->arg_start,
-	     (unsigned long)p->arg_end, (unsigned long)p->env_start, (unsigned long)p->env_end);
+	procfs_outf(&o,
+		    "%d (%.*s) %c 0 %d %d 0 -1 4194560 %lu 0 0 0 %lu 0 0 0 20 0 %d 0 %lu %lu %lu "
+		    "18446744073709551615 ",
+		    id, COMM_LEN - 1, exe_base(p), ti.running ? 'R' : 'S', p->pid, p->pid,
+		    (unsigned long)__atomic_load_n(&p->as->faults, __ATOMIC_RELAXED),
+		    (unsigned long)(ti.runtime_ns / TICKS_NS), ti.nthreads,
+		    (unsigned long)(p->start_ns / TICKS_NS), (unsigned long)(v.total * LINUX_PAGE),
+		    (unsigned long)v.rss);
+	procfs_outf(&o, "%lu %lu %lu 0 0 %lu %lu %lu %lu 0 0 0 17 %u 0 0 0 0 0 ",
+		    (unsigned long)v.start_code, (unsigned long)v.end_code,
+		    (unsigned long)(sp ? sp : p->stack_top), (unsigned long)(ti.sigpnd | ti.shdpnd),
+		    (unsigned long)ti.sigblk, (unsigned long)ti.sigign, (unsigned long)ti.sigcgt,
+		    cpu_id());
+	procfs_outf(&o, "%lu %lu %lu %lu %lu %lu %lu 0\n", (unsigned long)v.start_data,
+		    (unsigned long)v.end_data, (unsigned long)brk_start,
+		    (unsigned long)p->arg_start, (unsigned long)p->arg_end,
+		    (unsigned long)p->env_start, (unsigned long)p->env_end);
 	return (long)o.len;
 }
 

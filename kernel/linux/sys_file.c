@@ -115,11 +115,26 @@ static void bounce_free(char *small, char *buf)
 		kfree(buf);
 }
 
-static long do_read(int fd, uintptr_t ubuf, size_t n, int64_t pos)
+/* One chunk through the VFS; pos < 0: the file position. */
+static int vfs_io(int fd, bool write, char *buf, size_t n, int64_t pos, size_t *done)
+{
+	if (write)
+		return pos < 0 ? vfs_write(files(), fd, buf, n, done) :
+				 vfs_pwrite(files(), fd, buf, n, (uint64_t)pos, done);
+	return pos < 0 ? vfs_read(files(), fd, buf, n, done) :
+			 vfs_pread(files(), fd, buf, n, (uint64_t)pos, done);
+}
+
+/*
+ * read, write, pread, pwrite (pos < 0: the file position), in chunks of
+ * the bounce buffer.  Writes go on until all is written; reads go on only
+ * for a regular file (a pipe or the console answers what it has).
+ */
+static long do_io(int fd, bool write, uintptr_t ubuf, size_t n, int64_t pos)
 {
 	size_t total = 0, chunk = MIN(n, (size_t)CHUNK), done;
 	char small[SMALL];
-	bool whole;
+	bool more;
 	char *buf;
 	int err = 0;
 
@@ -128,59 +143,37 @@ static long do_read(int fd, uintptr_t ubuf, size_t n, int64_t pos)
 	buf = bounce(small, chunk);
 	if (!buf)
 		return -ENOMEM;
-	whole = n > chunk && is_regular(fd);
+	more = write || (n > chunk && is_regular(fd));
 	do {
 		size_t want = MIN(chunk, n - total);
 
-		if (pos < 0)
-			err = vfs_read(files(), fd, buf, want, &done);
-		else
-			err = vfs_pread(files(), fd, buf, want, (uint64_t)pos + total, &done);
+		if (write && copy_from_user(buf, ubuf + total, want)) {
+			err = -EFAULT;
+			break;
+		}
+		err = vfs_io(fd, write, buf, want, pos < 0 ? -1 : pos + (int64_t)total, &done);
 		if (err)
 			break;
-		if (copy_to_user(ubuf + total, buf, done)) {
+		if (!write && copy_to_user(ubuf + total, buf, done)) {
 			err = -EFAULT;
 			break;
 		}
 		total += done;
 		if (done < want)
 			break;
-	} while (whole && total < n);
+	} while (more && total < n);
 	bounce_free(small, buf);
 	return total ? (long)total : err;
 }
 
+static long do_read(int fd, uintptr_t ubuf, size_t n, int64_t pos)
+{
+	return do_io(fd, false, ubuf, n, pos);
+}
+
 static long do_write(int fd, uintptr_t ubuf, size_t n, int64_t pos)
 {
-	size_t total = 0, chunk = MIN(n, (size_t)CHUNK), done;
-	char small[SMALL];
-	char *buf;
-	int err = 0;
-
-	if (!user_range_ok(ubuf, n))
-		return -EFAULT;
-	buf = bounce(small, chunk);
-	if (!buf)
-		return -ENOMEM;
-	do {
-		size_t want = MIN(chunk, n - total);
-
-		if (copy_from_user(buf, ubuf + total, want)) {
-			err = -EFAULT;
-			break;
-		}
-		if (pos < 0)
-			err = vfs_write(files(), fd, buf, want, &done);
-		else
-			err = vfs_pwrite(files(), fd, buf, want, (uint64_t)pos + total, &done);
-		if (err)
-			break;
-		total += done;
-		if (done < want)
-			break;
-	} while (total < n);
-	bounce_free(small, buf);
-	return total ? (long)total : err;
+	return do_io(fd, true, ubuf, n, pos);
 }
 
 long sys_read(long fd, long buf, long n)

@@ -61,20 +61,6 @@ static bool published;		/* [a] the page was filled once */
 static bool realtime_known;	/* [l] realtime_offset holds the wall clock */
 static int64_t realtime_offset; /* [l] ns: realtime = monotonic + this */
 
-static uint64_t irq_save(void)
-{
-	uint64_t flags;
-
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-	return flags;
-}
-
-static void irq_restore(uint64_t flags)
-{
-	if (flags & 0x200)
-		__asm__ volatile("sti" ::: "memory");
-}
-
 static void lock(void)
 {
 	preempt_disable();
