@@ -142,8 +142,16 @@ void page_init(void)
 		if (r->type == MEM_RAM && (r->base + r->size) >> PAGE_SHIFT > max_pfn)
 			max_pfn = (r->base + r->size) >> PAGE_SHIFT;
 	}
-	uint64_t map_pa = bootmem_reserve(max_pfn * sizeof(struct page));
+	/*
+	 * The small bitmap first, then the array: bootmem hands out memory
+	 * upwards from the kernel, and boot touches only the bitmap and the
+	 * head of the array, which then stay in the same 2 MiB as the kernel.
+	 * Under QEMU each 2 MiB of guest RAM touched for the first time costs
+	 * the host a huge-page fault (~0.2 ms here): the page array of a
+	 * 64 MiB guest would otherwise put the bitmap past 2 MiB.
+	 */
 	uint64_t ready_pa = bootmem_alloc((max_pfn >> MAX_ORDER) / 8 + 1);
+	uint64_t map_pa = bootmem_reserve(max_pfn * sizeof(struct page));
 
 	if (!map_pa || !ready_pa)
 		panic("not enough memory for the page array (%llu pages)",
