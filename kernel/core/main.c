@@ -104,8 +104,7 @@ void kmain(void)
 	bootchart_mark("mm");
 	time_init();
 	bootchart_mark("clock");
-	vfs_init();
-	bootchart_mark("fs");
+	/* The file tree is mounted on first use (kernel/fs/vfs.c). */
 
 	if (boot_options.bootchart)
 		bootchart_print();
