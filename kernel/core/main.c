@@ -86,8 +86,12 @@ void kmain(void)
 {
 	const char *why;
 
-	serial_init();
+	/*
+	 * The PIT calibration window opens first: the clock phase waits until
+	 * it has lasted 1.5 ms, so everything boot does meanwhile is free.
+	 */
 	time_early_init();
+	serial_init();
 	if (boot_info_parse(&why))
 		panic("bad boot information: %s", why);
 	bootchart_mark("entry");
