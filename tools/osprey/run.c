@@ -141,7 +141,12 @@ static bool drain(int fd, struct boot_result *res)
 	}
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
+/*
+ * In the child, between vfork and exec: only async-signal-safe calls, and
+ * no writes to memory but its own locals and errno (the parent's memory is
+ * shared until the exec).  vfork rather than fork: QEMU starts without
+ * this process's page tables being copied first, ~0.1 ms on every boot.
+ */
 static void exec_child(char *const *argv, const sigset_t *mask, int outfd, int errfd)
 {
 	int e;
@@ -226,7 +231,7 @@ static void wait_child(pid_t pid, int sfd, int outfd, unsigned int timeout, stru
 }
 
 /*
- * Fork and exec argv (argv[0] a path), wait for it.  Returns 0 with
+ * Start argv (argv[0] a path) with vfork and exec, wait for it.  Returns 0 with
  * *wstatus filled, or a negative errno if QEMU could not be started
  * (why says so).
  */
@@ -257,7 +262,7 @@ static int spawn(char *const *argv, unsigned int timeout, bool capture, struct b
 		ret = -errno;
 		goto out_close_errp;
 	}
-	pid = fork();
+	pid = vfork();
 	if (pid < 0) {
 		ret = -errno;
 		goto out_close_outp;
