@@ -10,8 +10,9 @@
 
 enum clock_source { CLOCK_SRC_NONE, CLOCK_SRC_KVMCLOCK, CLOCK_SRC_CPUID, CLOCK_SRC_PIT };
 
-/* Starts the PIT measurement early, so that time_init() rarely has to wait. */
+/* Opens the PIT measurement window: first thing at boot, so that it is over by first use. */
 void time_early_init(void);
+/* The rate from kvmclock or CPUID; else the PIT measurement ends on the clock's first use. */
 void time_init(void);
 
 /* Nanoseconds since the kernel's first instruction. */

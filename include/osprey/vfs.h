@@ -129,8 +129,6 @@ struct fdtable {
 	struct vnode *cwd;	      /* [l] holds a reference */
 };
 
-/* Mounts the root (the initrd image, or ramfs), /dev, /proc and /tmp. */
-void vfs_init(void);
 /* The table every kernel-side caller uses until processes exist. */
 struct fdtable *vfs_kernel_fdtable(void);
 

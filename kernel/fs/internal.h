@@ -120,7 +120,6 @@ struct file {
 void *vfs_zalloc(size_t n);
 /* kfree, except for boot's objects (a static arena), which live forever. */
 void vfs_free(void *p);
-extern bool vfs_booting;
 extern struct spinlock vfs_mount_lock;
 void vfs_vnode_init(struct vnode *vp, const struct vnode_ops *ops, struct vfs_mount *m,
 		    uint32_t mode, uint64_t ino);

@@ -14,12 +14,18 @@
  * lock: the order vfs_mount_lock -> vnode lock has no reverse path
  * (docs/locking.md).
  *
- * Boot: vfs_init() mounts / (the initrd image if the loader passed one,
- * else ramfs), then /dev, /proc and /tmp.  Nothing is read from the image
- * at boot beyond its header: rofs reads lazily.
+ * Boot's mounts: / (the initrd image if the loader passed one, else
+ * ramfs), then /dev, /proc and /tmp.  They are made on the tree's first use
+ * (vfs_root(), the mount table), not during boot: under TCG mounting costs
+ * ~0.6 ms of code translated for the first time, which a program that
+ * never touches a file should not pay, and which one that does pays at the
+ * same point of its start either way.  Nothing is read from the image
+ * beyond its header: rofs reads lazily.
  *
- * Called by: kmain (vfs_init), the system-call layer (vfs_* in file.c and
- * ops.c), the file systems (vnode_*).
+ * Lock legend: [m] vfs_mount_lock, [b] boot_mount_lock, [a] atomic.
+ *
+ * Called by: the system-call layer (vfs_* in file.c and ops.c), the file
+ * systems (vnode_*).
  */
 #include <string.h>
 
@@ -39,33 +45,42 @@ static struct vfs_mount *mounts;	       /* [m] in mount order */
 static struct vfs_mount *root_mount;	       /* [m] */
 static _Atomic uint64_t next_dev = 1;	       /* [a] */
 static struct fdtable *_Atomic kernel_fdtable; /* [a] made on first use */
-bool vfs_booting;
+static _Atomic bool boot_mounted;	       /* [a] boot's mounts are made */
+static struct spinlock boot_mount_lock = SPINLOCK_INIT("vfs-boot");
+static _Atomic int boot_cpu = -1; /* [a] the CPU making boot's mounts, preemption off */
 
 static const struct vfs_fstype *const fstypes[] = { &ramfs_type, &devfs_type, &procfs_type,
 						    &rofs_type };
 
 /*
  * Boot's objects (the mounts of /, /dev, /proc and /tmp, their roots and
- * directories) come from a static arena: boot then makes no heap
+ * directories) come from a static arena: making them takes no heap
  * allocation at all, because the heap's first use (slabs, magazines, pages)
- * costs milliseconds under TCG, and the application would pay it first
- * anyway.  vfs_free() passes over arena objects.
+ * costs milliseconds under TCG, and they live as long as the kernel.
+ * vfs_free() passes over arena objects.  Only the CPU making the mounts
+ * (boot_cpu, with preemption off) allocates from it; every other caller of
+ * vfs_zalloc() meanwhile gets heap memory as usual.
  */
 static _Alignas(16) uint8_t boot_arena[2048];
-static size_t boot_used; /* [i] after vfs_init */
+static size_t boot_used; /* [b] boot_mount_lock, then immutable */
 
 void *vfs_zalloc(size_t n)
 {
 	void *p;
+	bool booting;
 
-	if (vfs_booting && boot_used + ALIGN_UP(n, 16) <= sizeof(boot_arena)) {
+	preempt_disable();
+	/* relaxed: only the CPU that stored its own id can read it back */
+	booting = atomic_load_explicit(&boot_cpu, memory_order_relaxed) == (int)cpu_id();
+	preempt_enable();
+	if (booting && boot_used + ALIGN_UP(n, 16) <= sizeof(boot_arena)) {
 		p = boot_arena + boot_used;
 		boot_used += ALIGN_UP(n, 16);
 		return p;
 	}
 	p = kzalloc(n);
 	/* What boot mounts lives as long as the kernel: not a leak. */
-	if (p && vfs_booting)
+	if (p && booting)
 		mm_debug_ignore(p);
 	return p;
 }
@@ -128,10 +143,34 @@ int64_t vfs_now_ns(void)
 	return (int64_t)clock_ns();
 }
 
+static void boot_mounts(void);
+
+/*
+ * Makes boot's mounts if nobody has: called before the first look at the
+ * tree or the mount table.  The first caller mounts with boot_mount_lock
+ * held (so preemption off); others wait for it on the lock.
+ */
+static void mount_boot_tree(void)
+{
+	/* acquire: pairs with the release below, so the mounts are seen whole */
+	if (atomic_load_explicit(&boot_mounted, memory_order_acquire))
+		return;
+	spin_lock(&boot_mount_lock);
+	if (!atomic_load_explicit(&boot_mounted, memory_order_relaxed)) {
+		atomic_store_explicit(&boot_cpu, (int)cpu_id(), memory_order_relaxed);
+		boot_mounts();
+		atomic_store_explicit(&boot_cpu, -1, memory_order_relaxed);
+		/* release: pairs with the acquire above */
+		atomic_store_explicit(&boot_mounted, true, memory_order_release);
+	}
+	spin_unlock(&boot_mount_lock);
+}
+
 struct vnode *vfs_root(void)
 {
 	struct vnode *vp;
 
+	mount_boot_tree();
 	vfs_spin_lock(&vfs_mount_lock);
 	vp = root_mount ? root_mount->root : NULL;
 	if (vp)
@@ -300,6 +339,7 @@ size_t vfs_mounts_format(char *buf, size_t size)
 {
 	size_t n = 0;
 
+	mount_boot_tree();
 	vfs_spin_lock(&vfs_mount_lock);
 	for (struct vfs_mount *m = mounts; m; m = m->next) {
 		char *at = n < size ? buf + n : NULL;
@@ -359,11 +399,11 @@ static void mount_at(struct vnode *root, const char *name, const struct vfs_fsty
 		pr_warn("vfs: cannot mount %s on %s: error %d\n", type->name, path, ret);
 }
 
-void vfs_init(void)
+/* Caller holds boot_mount_lock; mount_boot_tree() runs it once. */
+static void boot_mounts(void)
 {
 	int ret = -ENOENT;
 
-	vfs_booting = true;
 	if (boot_info.initrd_size) {
 		ret = mount_on(NULL, "/", &rofs_type, phys_to_virt(boot_info.initrd_base),
 			       boot_info.initrd_size);
@@ -376,5 +416,4 @@ void vfs_init(void)
 	mount_at(root_mount->root, "dev", &devfs_type);
 	mount_at(root_mount->root, "proc", &procfs_type);
 	mount_at(root_mount->root, "tmp", &ramfs_type);
-	vfs_booting = false;
 }
