@@ -208,7 +208,12 @@ void devfs_random_fill(uint8_t *buf, size_t n);
 /* --bench=fs (kernel/fs/bench.c); -ENOENT for another name. */
 int vfs_bench(const char *name);
 
-/* Mounts a file system of type fstype ("ramfs", "devfs", "procfs", "rofs") on a directory. */
+/*
+ * Mounts a file system of type fstype ("ramfs", "devfs", "procfs", "rofs")
+ * on a directory.  rofs's data is the name of the block device holding the
+ * image (len bytes; include/osprey/block.h), or none (NULL, 0) for the
+ * initrd.
+ */
 int vfs_mount(const char *path, const char *fstype, const void *data, size_t len);
 int vfs_umount(const char *path);
 /* One line per mount, as /proc/mounts; returns the length it needs (snprintf-style). */

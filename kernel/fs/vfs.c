@@ -15,8 +15,10 @@
  * (docs/locking.md).
  *
  * Boot: vfs_init() mounts / (the initrd image if the loader passed one,
- * else ramfs), then /dev, /proc and /tmp.  Nothing is read from the image
- * at boot beyond its header: rofs reads lazily.
+ * as the block device "initrd", else ramfs), then /dev, /proc and /tmp.
+ * Nothing is read from the image at boot beyond its header and the three
+ * names: rofs reads lazily, and the page cache is made on first use after
+ * boot.
  *
  * Called by: kmain (vfs_init), the system-call layer (vfs_* in file.c and
  * ops.c), the file systems (vnode_*).
@@ -365,8 +367,8 @@ void vfs_init(void)
 
 	vfs_booting = true;
 	if (boot_info.initrd_size) {
-		ret = mount_on(NULL, "/", &rofs_type, phys_to_virt(boot_info.initrd_base),
-			       boot_info.initrd_size);
+		/* rofs's default device: the initrd, read in place until boot ends */
+		ret = mount_on(NULL, "/", &rofs_type, NULL, 0);
 		if (ret)
 			pr_warn("vfs: the initrd is not a usable image (error %d); / is ramfs\n",
 				ret);

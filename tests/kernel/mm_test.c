@@ -158,7 +158,7 @@ static uint64_t give_back(void)
 	return n;
 }
 
-static struct shrinker test_shrinker = { "test", give_back, NULL };
+static struct shrinker test_shrinker = { "test", give_back, NULL, NULL };
 
 TEST(pressure, fill_fail_free_recover)
 {
