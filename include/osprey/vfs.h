@@ -219,4 +219,19 @@ int vfs_umount(const char *path);
 /* One line per mount, as /proc/mounts; returns the length it needs (snprintf-style). */
 size_t vfs_mounts_format(char *buf, size_t size);
 
+/* The name cache (kernel/fs/namei.c): what path lookup found, and what it saved. */
+struct vfs_ncache_stats {
+	uint64_t capacity;	/* entries the table can hold; 0 until first use */
+	uint64_t entries;	/* cached now */
+	uint64_t negative;	/* of which "no such name" */
+	uint64_t hits;		/* lookups answered with a node */
+	uint64_t negative_hits; /* lookups answered ENOENT */
+	uint64_t misses;	/* lookups that asked the file system */
+	uint64_t evictions;	/* entries pushed out for room */
+	uint64_t invalidations; /* names forgotten after a change */
+	uint64_t flushes;	/* whole-cache flushes (mount, umount, dropping caches) */
+};
+
+void vfs_ncache_stats(struct vfs_ncache_stats *st);
+
 #endif

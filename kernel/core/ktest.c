@@ -3,9 +3,9 @@
  * live block count must come back to where it was, so a case that leaks
  * fails by name.  In debug builds the quarantine is flushed first, which
  * also checks every freed block's poison.  Caches are emptied before both
- * counts (mm_drop_caches): what a cache keeps is the cache's, not the
- * case's, and a case must not be charged for, or credited with, a cache's
- * earlier contents leaving.
+ * counts (mm_drop_caches): what the name cache keeps alive (rofs vnodes)
+ * is the cache's, not the case's, and a case must not be charged for, or
+ * credited with, a cache's earlier contents leaving.
  */
 #include <osprey/mm.h>
 #include <osprey/test.h>

@@ -17,8 +17,9 @@
  * registering and reading through the driver at boot cost 0.37 ms).  A
  * device mounted while booting that is not the initrd is read uncached.
  *
- * Vnodes are made on lookup and freed on their last put; the root's lives
- * as long as the mount.  A lookup that lands on the root inode returns the mount's
+ * Vnodes are made on lookup and freed on their last put (the name cache
+ * keeps the ones it names alive and shares them); the root's lives as long
+ * as the mount.  A lookup that lands on the root inode returns the mount's
  * root vnode, so ".." at the top compares equal to it.
  */
 #include <string.h>
@@ -305,4 +306,5 @@ const struct vfs_fstype rofs_type = {
 	.mount = rofs_mount,
 	.unmount = rofs_unmount,
 	.readonly = true,
+	.cache_names = true,
 };

@@ -17,8 +17,8 @@
  * Boot: vfs_init() mounts / (the initrd image if the loader passed one,
  * as the block device "initrd", else ramfs), then /dev, /proc and /tmp.
  * Nothing is read from the image at boot beyond its header and the three
- * names: rofs reads lazily, and the page cache is made on first use after
- * boot.
+ * names: rofs reads lazily, and the page cache and name cache are made on
+ * first use after boot.
  *
  * Called by: kmain (vfs_init), the system-call layer (vfs_* in file.c and
  * ops.c), the file systems (vnode_*).
@@ -218,6 +218,9 @@ static int mount_on(struct vnode *mp, const char *path, const struct vfs_fstype 
 	for (pp = &mounts; *pp; pp = &(*pp)->next)
 		;
 	*pp = m;
+	/* a name that led to mp now leads to m's root (boot looks no name up: no cache yet) */
+	if (!vfs_booting)
+		vfs_ncache_flush();
 	vfs_spin_unlock(&vfs_mount_lock);
 	trace_vfs_mount(type->name, m->dev);
 	return 0;
@@ -272,6 +275,14 @@ int vfs_umount(const char *path)
 		return ret;
 	m = res.vp->mount;
 	vfs_spin_lock(&vfs_mount_lock);
+	/*
+	 * The name cache holds references on vnodes of m, its root among them:
+	 * forget everything before counting.  A lookup that reads the cache's
+	 * sequence numbers before this cannot insert afterwards, and one that
+	 * starts afterwards needs vfs_mount_lock to reach m, so until the
+	 * unlock below nothing new points into m.
+	 */
+	vfs_ncache_flush();
 	/* Busy: not a mount's root, the root of all, a mount on top, or a vnode in use. */
 	if (res.vp != m->root || !m->mountpoint || atomic_load(&m->users) ||
 	    atomic_load(&res.vp->ref) > m->root_refs + 1) {
