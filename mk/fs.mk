@@ -1,14 +1,14 @@
 # mk/fs.mk: files (docs/files.md).
 #
 # The portable parts of kernel/fs (the path walker, the rofs image reader
-# and writer) are built into the host unit tests and, for the image reader,
-# a fuzz target (tests/fuzz/rofs.c).  `osprey image` builds images from
+# and writer, the name cache's table) are built into the host unit tests
+# and, for the image reader, a fuzz target (tests/fuzz/rofs.c).  `osprey image` builds images from
 # modules/; `make check-fs` checks its errors on the broken manifests in
 # tests/fs/manifests and an image built from modules/.
 
-FS_PORTABLE_SRCS := kernel/fs/walk.c kernel/fs/rofs_image.c
+FS_PORTABLE_SRCS := kernel/fs/walk.c kernel/fs/rofs_image.c kernel/fs/ncache.c
 FS_PORTABLE_DEPS := $(FS_PORTABLE_SRCS) kernel/fs/walk.h kernel/fs/rofs_image.h \
-	include/uapi/osprey/rofs.h
+	kernel/fs/ncache.h include/uapi/osprey/rofs.h
 
 UNIT_SRCS += $(FS_PORTABLE_SRCS)
 $(UNIT_BIN): $(FS_PORTABLE_DEPS)

@@ -4,11 +4,11 @@
 # fuzz targets.  Each step prints "RESULT: N passed, N failed".
 
 UNIT_SRCS := $(wildcard tests/unit/*.c) lib/format.c lib/glob.c lib/test.c \
-	kernel/mm/buddy.c kernel/mm/slab.c \
+	kernel/mm/buddy.c kernel/mm/slab.c kernel/mm/pcache.c \
 	kernel/core/cmdline.c kernel/drivers/acpi/tables.c kernel/arch/x86_64/bootinfo.c
 UNIT_BIN := $(HB)/unit-tests
 
-$(UNIT_BIN): $(UNIT_SRCS) $(wildcard include/osprey/*.h)
+$(UNIT_BIN): $(UNIT_SRCS) $(wildcard include/osprey/*.h) kernel/mm/internal.h kernel/mm/pcache.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) $(UNIT_SRCS) -o $@
 

@@ -270,10 +270,30 @@ void devfs_random_fill(uint8_t *buf, size_t n);
 /* --bench=fs (kernel/fs/bench.c); -ENOENT for another name. */
 int vfs_bench(const char *name);
 
-/* Mounts a file system of type fstype ("ramfs", "devfs", "procfs", "rofs") on a directory. */
+/*
+ * Mounts a file system of type fstype ("ramfs", "devfs", "procfs", "rofs")
+ * on a directory.  rofs's data is the name of the block device holding the
+ * image (len bytes; include/osprey/block.h), or none (NULL, 0) for the
+ * initrd.
+ */
 int vfs_mount(const char *path, const char *fstype, const void *data, size_t len);
 int vfs_umount(const char *path);
 /* One line per mount, as /proc/mounts; returns the length it needs (snprintf-style). */
 size_t vfs_mounts_format(char *buf, size_t size);
+
+/* The name cache (kernel/fs/namei.c): what path lookup found, and what it saved. */
+struct vfs_ncache_stats {
+	uint64_t capacity;	/* entries the table can hold; 0 until first use */
+	uint64_t entries;	/* cached now */
+	uint64_t negative;	/* of which "no such name" */
+	uint64_t hits;		/* lookups answered with a node */
+	uint64_t negative_hits; /* lookups answered ENOENT */
+	uint64_t misses;	/* lookups that asked the file system */
+	uint64_t evictions;	/* entries pushed out for room */
+	uint64_t invalidations; /* names forgotten after a change */
+	uint64_t flushes;	/* whole-cache flushes (mount, umount, dropping caches) */
+};
+
+void vfs_ncache_stats(struct vfs_ncache_stats *st);
 
 #endif

@@ -236,4 +236,5 @@ const struct vfs_fstype devfs_type = {
 	.name = "devfs",
 	.mount = devfs_mount,
 	.unmount = devfs_unmount,
+	.cache_names = true,
 };

@@ -200,8 +200,9 @@ static int open_vnode(struct vnode *start, const char *path, int flags, uint32_t
 		ret = -EROFS;
 	else if (!res.vp->ops->create)
 		ret = -EACCES;
-	else
-		ret = res.vp->ops->create(res.vp, res.name, res.len, S_IFREG | (mode & 07777), out);
+	else if (!(ret = res.vp->ops->create(res.vp, res.name, res.len, S_IFREG | (mode & 07777),
+					     out)))
+		vfs_ncache_invalidate(res.vp, res.name, res.len);
 	vfs_vnode_put(res.vp);
 	return ret;
 }

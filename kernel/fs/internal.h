@@ -3,8 +3,9 @@
  *
  * Lock legend: [m] vfs_mount_lock (the mount table), [v] the vnode's own lock,
  * [f] the file's lock, [a] atomic, [i] immutable after creation.  Order:
- * vfs_mount_lock -> rename_lock -> vnode locks (two only in rename, lower
- * address first) -> fdtable and file locks (docs/locking.md).
+ * vfs_mount_lock -> name cache buckets -> rename_lock -> vnode locks (two
+ * only in rename, lower address first) -> fdtable and file locks, page
+ * cache sets (docs/locking.md).
  */
 #ifndef OSPREY_FS_INTERNAL_H
 #define OSPREY_FS_INTERNAL_H
@@ -76,6 +77,12 @@ struct vfs_fstype {
 	int (*mount)(struct vfs_mount *m, const void *data, size_t len, struct vnode **root);
 	void (*unmount)(struct vfs_mount *m);
 	bool readonly;
+	/*
+	 * Names change only through the VFS's calls, so the name cache may keep
+	 * them.  Not for procfs, whose names may come and go by themselves
+	 * (/proc/PID).
+	 */
+	bool cache_names;
 };
 
 struct vfs_mount {
@@ -118,6 +125,8 @@ struct file {
 /* vfs.c */
 /* kzalloc; boot-time objects are marked long-lived for the leak report. */
 void *vfs_zalloc(size_t n);
+/* True while this CPU makes boot's mounts (rofs then reads the initrd in place). */
+bool vfs_booting(void);
 /* kfree, except for boot's objects (a static arena), which live forever. */
 void vfs_free(void *p);
 extern struct spinlock vfs_mount_lock;
@@ -150,6 +159,14 @@ struct lookup {
 };
 
 int vfs_lookup(struct vnode *start, const char *path, int flags, struct lookup *res);
+/*
+ * The name cache: after a change to the names of dir (create, remove,
+ * rename, link, symlink) succeeds, the caller forgets each name it
+ * changed.  Called with no vnode lock and no rename_lock held.
+ */
+void vfs_ncache_invalidate(struct vnode *dir, const char *name, size_t len);
+/* Forgets everything: mount and umount, under vfs_mount_lock. */
+void vfs_ncache_flush(void);
 
 /* file.c */
 int vfs_fd_install(struct fdtable *ft, struct file *f, int flags, int *fd);

@@ -16,6 +16,11 @@
  * name found in its parent's entries); a file has no parent pointer, so
  * its file system is searched for a directory that names it.  Only
  * /proc asks that, so open() pays nothing, and the answer follows renames.
+ *
+ * Each call that changed a name then forgets it in the name cache
+ * (vfs_ncache_invalidate: both names for rename), after the file system's
+ * call returned and every lock was dropped: the name cache's sequence
+ * numbers make that order safe (ncache.h).
  */
 #include <string.h>
 
@@ -91,8 +96,10 @@ int vfs_mkdir(struct fdtable *ft, int dirfd, const char *path, uint32_t mode)
 		ret = res.vp->ops->create ? res.vp->ops->create(res.vp, res.name, res.len,
 								S_IFDIR | (mode & 07777), &vp) :
 					    -EROFS;
-	if (!ret)
+	if (!ret) {
 		vfs_vnode_put(vp);
+		vfs_ncache_invalidate(res.vp, res.name, res.len);
+	}
 	vfs_vnode_put(res.vp);
 	return ret;
 }
@@ -133,6 +140,8 @@ static int remove_name(struct fdtable *ft, int dirfd, const char *path, bool is_
 		ret = res.vp->ops->remove(res.vp, res.name, res.len, is_dir);
 		if (is_dir)
 			vfs_spin_unlock(&rename_lock);
+		if (!ret)
+			vfs_ncache_invalidate(res.vp, res.name, res.len);
 	}
 	vfs_vnode_put(res.vp);
 	return ret;
@@ -178,6 +187,10 @@ int vfs_rename(struct fdtable *ft, int olddirfd, const char *oldpath, int newdir
 			vfs_spin_lock(&rename_lock);
 			ret = o.vp->ops->rename(o.vp, o.name, o.len, n.vp, n.name, n.len);
 			vfs_spin_unlock(&rename_lock);
+			if (!ret) {
+				vfs_ncache_invalidate(o.vp, o.name, o.len);
+				vfs_ncache_invalidate(n.vp, n.name, n.len);
+			}
 		}
 	}
 	vfs_vnode_put(n.vp);
@@ -205,6 +218,8 @@ int vfs_link(struct fdtable *ft, int olddirfd, const char *oldpath, int newdirfd
 		ret = -EXDEV;
 	else if (!ret)
 		ret = n.vp->ops->link ? n.vp->ops->link(n.vp, n.name, n.len, o.vp) : -EPERM;
+	if (!ret)
+		vfs_ncache_invalidate(n.vp, n.name, n.len);
 	vfs_vnode_put(n.vp);
 out_old:
 	vfs_vnode_put(o.vp);
@@ -299,6 +314,8 @@ int vfs_symlink(struct fdtable *ft, const char *target, int dirfd, const char *p
 		ret = res.vp->ops->symlink ?
 			      res.vp->ops->symlink(res.vp, res.name, res.len, target) :
 			      -EROFS;
+	if (!ret)
+		vfs_ncache_invalidate(res.vp, res.name, res.len);
 	vfs_vnode_put(res.vp);
 	return ret;
 }

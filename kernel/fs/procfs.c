@@ -76,7 +76,7 @@ static size_t show_meminfo(char *buf, size_t size)
 	kb(&o, "MemFree", free);
 	kb(&o, "MemAvailable", free);
 	kb(&o, "Buffers", 0);
-	kb(&o, "Cached", 0);
+	kb(&o, "Cached", pagecache_pages());
 	kb(&o, "SwapCached", 0);
 	kb(&o, "Active", 0);
 	kb(&o, "Inactive", 0);

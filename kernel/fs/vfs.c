@@ -14,13 +14,15 @@
  * lock: the order vfs_mount_lock -> vnode lock has no reverse path
  * (docs/locking.md).
  *
- * Boot's mounts: / (the initrd image if the loader passed one, else
- * ramfs), then /dev, /proc and /tmp.  They are made on the tree's first use
- * (vfs_root(), the mount table), not during boot: under TCG mounting costs
- * ~0.6 ms of code translated for the first time, which a program that
- * never touches a file should not pay, and which one that does pays at the
- * same point of its start either way.  Nothing is read from the image
- * beyond its header: rofs reads lazily.
+ * Boot's mounts: / (the initrd image if the loader passed one, as the
+ * block device "initrd", else ramfs), then /dev, /proc and /tmp.  They are
+ * made on the tree's first use (vfs_root(), the mount table), not during
+ * boot: under TCG mounting costs ~0.6 ms of code translated for the first
+ * time, which a program that never touches a file should not pay, and
+ * which one that does pays at the same point of its start either way.
+ * Nothing is read from the image beyond its header and the three names:
+ * rofs reads lazily, and the page cache and name cache are made on first
+ * use.
  *
  * Lock legend: [m] vfs_mount_lock, [b] boot_mount_lock, [a] atomic.
  *
@@ -64,15 +66,22 @@ static const struct vfs_fstype *const fstypes[] = { &ramfs_type, &devfs_type, &p
 static _Alignas(16) uint8_t boot_arena[2048];
 static size_t boot_used; /* [b] boot_mount_lock, then immutable */
 
-void *vfs_zalloc(size_t n)
+bool vfs_booting(void)
 {
-	void *p;
 	bool booting;
 
 	preempt_disable();
 	/* relaxed: only the CPU that stored its own id can read it back */
 	booting = atomic_load_explicit(&boot_cpu, memory_order_relaxed) == (int)cpu_id();
 	preempt_enable();
+	return booting;
+}
+
+void *vfs_zalloc(size_t n)
+{
+	void *p;
+	bool booting = vfs_booting();
+
 	if (booting && boot_used + ALIGN_UP(n, 16) <= sizeof(boot_arena)) {
 		p = boot_arena + boot_used;
 		boot_used += ALIGN_UP(n, 16);
@@ -255,6 +264,9 @@ static int mount_on(struct vnode *mp, const char *path, const struct vfs_fstype 
 	for (pp = &mounts; *pp; pp = &(*pp)->next)
 		;
 	*pp = m;
+	/* a name that led to mp now leads to m's root (boot looks no name up: no cache yet) */
+	if (!vfs_booting())
+		vfs_ncache_flush();
 	vfs_spin_unlock(&vfs_mount_lock);
 	trace_vfs_mount(type->name, m->dev);
 	return 0;
@@ -309,6 +321,14 @@ int vfs_umount(const char *path)
 		return ret;
 	m = res.vp->mount;
 	vfs_spin_lock(&vfs_mount_lock);
+	/*
+	 * The name cache holds references on vnodes of m, its root among them:
+	 * forget everything before counting.  A lookup that reads the cache's
+	 * sequence numbers before this cannot insert afterwards, and one that
+	 * starts afterwards needs vfs_mount_lock to reach m, so until the
+	 * unlock below nothing new points into m.
+	 */
+	vfs_ncache_flush();
 	/* Busy: not a mount's root, the root of all, a mount on top, or a vnode in use. */
 	if (res.vp != m->root || !m->mountpoint || atomic_load(&m->users) ||
 	    atomic_load(&res.vp->ref) > m->root_refs + 1) {
@@ -405,8 +425,8 @@ static void boot_mounts(void)
 	int ret = -ENOENT;
 
 	if (boot_info.initrd_size) {
-		ret = mount_on(NULL, "/", &rofs_type, phys_to_virt(boot_info.initrd_base),
-			       boot_info.initrd_size);
+		/* rofs's default device: the initrd, read in place until boot ends */
+		ret = mount_on(NULL, "/", &rofs_type, NULL, 0);
 		if (ret)
 			pr_warn("vfs: the initrd is not a usable image (error %d); / is ramfs\n",
 				ret);

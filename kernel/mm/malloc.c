@@ -106,7 +106,7 @@ static uint64_t heap_shrink(void)
 	return pages;
 }
 
-static struct shrinker heap_shrinker = { "heap", heap_shrink, NULL };
+static struct shrinker heap_shrinker = { "heap", heap_shrink, NULL, NULL };
 
 void heap_init(void)
 {

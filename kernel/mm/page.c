@@ -46,7 +46,7 @@ struct pcp {
 
 struct zone mm_zone;
 static struct pcp pcps[CONFIG_MAX_CPUS];
-static struct shrinker *shrinkers;
+static struct shrinker *_Atomic shrinkers; /* [a] pushed, never removed */
 static uint64_t min_pages, low_pages;
 static uint64_t failures, shrink_runs, shrunk_pages;
 static bool ready;
@@ -63,8 +63,13 @@ static uint8_t *map_ready; /* one bit per MAX_ORDER block: its struct pages are 
 
 void mm_register_shrinker(struct shrinker *s)
 {
-	s->next = shrinkers;
-	shrinkers = s;
+	struct shrinker *head = atomic_load_explicit(&shrinkers, memory_order_relaxed);
+
+	/* release: s is complete before a walker sees it; pairs with the acquires below */
+	do
+		s->next = head;
+	while (!atomic_compare_exchange_weak_explicit(&shrinkers, &head, s, memory_order_release,
+						      memory_order_relaxed));
 }
 
 /* Clears the struct pages of every MAX_ORDER block that [pfn, pfn + n) touches. */
@@ -187,9 +192,12 @@ static void run_shrinkers(void)
 		return; /* a shrinker that allocates must not recurse into shrinking */
 	shrinking[cpu] = 1;
 	__atomic_fetch_add(&shrink_runs, 1, __ATOMIC_RELAXED);
+	for (struct shrinker *s = atomic_load_explicit(&shrinkers, memory_order_acquire); s;
+	     s = s->next)
+		if (s->shrink)
+			__atomic_fetch_add(&shrunk_pages, s->shrink(), __ATOMIC_RELAXED);
+	/* After the shrinkers: the pages they freed went to this CPU's cache first. */
 	pcp_drain(&pcps[cpu], 0);
-	for (struct shrinker *s = shrinkers; s; s = s->next)
-		__atomic_fetch_add(&shrunk_pages, s->shrink(), __ATOMIC_RELAXED);
 	shrinking[cpu] = 0;
 }
 
@@ -198,6 +206,14 @@ void mm_reclaim(void)
 	preempt_disable();
 	run_shrinkers();
 	preempt_enable();
+}
+
+void mm_drop_caches(void)
+{
+	for (struct shrinker *s = atomic_load_explicit(&shrinkers, memory_order_acquire); s;
+	     s = s->next)
+		if (s->drop)
+			s->drop();
 }
 
 /* One line per refusal, but at most the first 8 and then one in 1000: a caller in a loop must not flood the console. */

@@ -43,9 +43,9 @@ static int list_dir(const struct rofs_image *img, const struct rofs_inode *dir, 
 		return osprey_fail(err, errlen, "%s: directories nested too deep", path);
 	for (uint64_t i = 0;; i++) {
 		struct rofs_inode ri;
-		const char *name;
+		char name[ROFS_NAME_MAX + 1];
 		uint32_t ino, len;
-		int ret = rofs_image_dirent(img, dir, i, &ino, &name, &len);
+		int ret = rofs_image_dirent(img, dir, i, &ino, name, &len);
 
 		if (ret == -ENOENT)
 			return 0;
