@@ -15,7 +15,12 @@ void time_early_init(void);
 /* The rate from kvmclock or CPUID; else the PIT measurement ends on the clock's first use. */
 void time_init(void);
 
-/* Nanoseconds since the kernel's first instruction. */
+/*
+ * Nanoseconds since the kernel's first instruction.  With the PIT as the
+ * source, the first reading after boot (of any of these) may wait for the
+ * end of the 1.5 ms measurement window: do not start another measurement
+ * before it.
+ */
 uint64_t clock_ns(void);
 uint64_t tsc_to_ns(uint64_t ticks);
 uint64_t tsc_hz(void);

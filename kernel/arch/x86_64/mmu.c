@@ -132,13 +132,30 @@ static int map_range(uintptr_t va, uint64_t pa, uint64_t len, uint64_t flags, in
 	return 0;
 }
 
-/* Part of the image, in 4 KiB pages (W^X at page granularity). */
-static void map_image(const char *start, const char *end, uint64_t flags)
+/*
+ * The image, part by part in 4 KiB pages (W^X at page granularity).  A
+ * table and one loop rather than a call per part: under TCG each call site
+ * is code the boot translates.
+ */
+static void map_image(void)
 {
-	uintptr_t va = (uintptr_t)start;
+	static const struct {
+		const char *start, *end;
+		uint64_t flags;
+	} parts[] = {
+		{ _text, _etext, PTE_G },
+		{ _rodata, _erodata, PTE_G | PTE_NX },
+		{ _data, _ebss, PTE_W | PTE_G | PTE_NX },
+		{ _ksyms, _kernel_end, PTE_G | PTE_NX },
+	};
 
-	if (map_range(va, va - KERNEL_VMA, ALIGN_UP((uintptr_t)end, PAGE_SIZE) - va, flags, 1))
-		panic("out of memory building the kernel page tables");
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		uintptr_t va = (uintptr_t)parts[i].start;
+		uintptr_t end = ALIGN_UP((uintptr_t)parts[i].end, PAGE_SIZE);
+
+		if (map_range(va, va - KERNEL_VMA, end - va, parts[i].flags, 1))
+			panic("out of memory building the kernel page tables");
+	}
 }
 
 void mmu_init(void)
@@ -161,10 +178,7 @@ void mmu_init(void)
 			      gbpages ? 3 : 2))
 			panic("out of memory building the direct map");
 	}
-	map_image(_text, _etext, PTE_G);
-	map_image(_rodata, _erodata, PTE_G | PTE_NX);
-	map_image(_data, _ebss, PTE_W | PTE_G | PTE_NX);
-	map_image(_ksyms, _kernel_end, PTE_G | PTE_NX);
+	map_image();
 	if (!next_table(&kernel_root[index_of(KVA_BASE, 4)], false))
 		panic("out of memory building the kernel page tables");
 
