@@ -185,6 +185,8 @@ void relay_close(struct relay *r);
 
 /* run_prog.c */
 int cmdline_quote(const char *word, char *out, size_t outlen);
+/* Whether a kernel command line names an application (words after the options). */
+bool cmdline_runs_program(const char *line);
 int run_cmdline(const struct osprey_opts *o, const char *prefix, char **line, char *err,
 		size_t errlen);
 int add_split(const char *spec, char **host, char **path, char *err, size_t errlen);

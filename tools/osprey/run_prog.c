@@ -412,3 +412,19 @@ out_close:
 	if (f)
 		fclose(f);
 }
+
+bool cmdline_runs_program(const char *line)
+{
+	static struct boot_options parsed; /* 1.5 KiB: not on the stack */
+	char kerr[160], *copy;
+	bool ret;
+
+	if (!line || !*line)
+		return false;
+	copy = strdup(line);
+	if (!copy)
+		return true; /* when in doubt, relay */
+	ret = cmdline_parse(copy, &parsed, kerr, sizeof(kerr)) == 0 && parsed.argc > 0;
+	free(copy);
+	return ret;
+}
