@@ -15,6 +15,7 @@
  */
 #include <string.h>
 
+#include <osprey/arch/cpu.h>
 #include <osprey/format.h>
 #include <osprey/log.h>
 #include <osprey/mm.h>
@@ -171,14 +172,6 @@ static int count(char *const v[])
 	return n;
 }
 
-static uint32_t hwcap(void)
-{
-	uint32_t edx;
-
-	__asm__ volatile("cpuid" : "=d"(edx) : "a"(1), "c"(0) : "ebx");
-	return edx;
-}
-
 static int build_stack(struct process *p, const struct elf_info *e, uint64_t bias, uintptr_t vdso,
 		       char *const argv[], char *const envp[], uintptr_t *out_sp)
 {
@@ -219,7 +212,7 @@ static int build_stack(struct process *p, const struct elf_info *e, uint64_t bia
 	uint64_t auxv[][2] = {
 		{ AT_SYSINFO_EHDR, vdso },
 		{ AT_MINSIGSTKSZ, 2048 },
-		{ AT_HWCAP, hwcap() },
+		{ AT_HWCAP, cpuid(1, 0).edx },
 		{ AT_PAGESZ, LINUX_PAGE },
 		{ AT_CLKTCK, 100 },
 		{ AT_PHDR, e->phdr_vaddr ? e->phdr_vaddr + bias : 0 },

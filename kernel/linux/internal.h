@@ -150,6 +150,8 @@ void linux_exit_group(int status) __noreturn;
 void linux_thread_exit(int status) __noreturn;
 int lthread_create(struct process *p, struct lthread **out);
 int lthread_start(struct lthread *lt);
+/* The program's file name, without its folders (thread names, /proc comm). */
+const char *linux_exe_name(const struct process *p);
 
 /* exec.c: loads path into p's address space and builds its stack; the start registers into tf. */
 int linux_exec(struct process *p, const char *path, char *const argv[], char *const envp[],

@@ -46,6 +46,16 @@ static void thread_enter_user(void *arg)
 	arch_user_enter(tf);
 }
 
+const char *linux_exe_name(const struct process *p)
+{
+	const char *base = p->exe;
+
+	for (const char *c = p->exe; *c; c++)
+		if (*c == '/' && c[1])
+			base = c + 1;
+	return base;
+}
+
 int lthread_create(struct process *p, struct lthread **out)
 {
 	struct lthread *lt = kmemalign(64, sizeof(*lt));
@@ -65,14 +75,9 @@ int lthread_start(struct lthread *lt)
 {
 	struct process *p = lt->proc;
 	char name[THREAD_NAME_MAX];
-	const char *base = p->exe;
-
-	for (const char *c = p->exe; *c; c++)
-		if (*c == '/')
-			base = c + 1;
 	int err;
 
-	format_snprintf(name, sizeof(name), "%s:%d", base, lt->tid);
+	format_snprintf(name, sizeof(name), "%s:%d", linux_exe_name(p), lt->tid);
 	spin_lock(&p->lock);
 	list_add_tail(&p->threads, &lt->link);
 	p->nthreads++;

@@ -57,16 +57,6 @@ static bool in_process(struct process *p)
 	return thread_current()->ustate && lthread_current()->proc == p;
 }
 
-static const char *exe_base(struct process *p)
-{
-	const char *base = p->exe;
-
-	for (const char *c = p->exe; *c; c++)
-		if (*c == '/' && c[1])
-			base = c + 1;
-	return base;
-}
-
 /*
  * The strings at [start, start + n) of the stack, read from the program's
  * memory when the reader is one of its threads, else the kernel's copy of v.
@@ -167,7 +157,7 @@ static long show_comm(int id, char *buf, size_t size)
 	(void)id;
 	if (!p)
 		return 0;
-	return format_snprintf(buf, size, "%.*s\n", COMM_LEN - 1, exe_base(p));
+	return format_snprintf(buf, size, "%.*s\n", COMM_LEN - 1, linux_exe_name(p));
 }
 
 static long show_exe(int id, char *buf, size_t size)
@@ -534,7 +524,7 @@ static long show_status(int id, char *buf, size_t size)
 		err = vm_sizes(p, &v);
 	if (err)
 		return err;
-	procfs_outf(&o, "Name:\t%.*s\n", COMM_LEN - 1, exe_base(p));
+	procfs_outf(&o, "Name:\t%.*s\n", COMM_LEN - 1, linux_exe_name(p));
 	procfs_outf(&o, "Umask:\t0022\n");
 	procfs_outf(&o, "State:\t%s\n", ti.running ? "R (running)" : "S (sleeping)");
 	procfs_outf(&o, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t0\nTracerPid:\t0\n", p->pid, id);
@@ -627,7 +617,7 @@ static long show_stat(int id, char *buf, size_t size)
 	procfs_outf(&o,
 		    "%d (%.*s) %c 0 %d %d 0 -1 4194560 %lu 0 0 0 %lu 0 0 0 20 0 %d 0 %lu %lu %lu "
 		    "18446744073709551615 ",
-		    id, COMM_LEN - 1, exe_base(p), ti.running ? 'R' : 'S', p->pid, p->pid,
+		    id, COMM_LEN - 1, linux_exe_name(p), ti.running ? 'R' : 'S', p->pid, p->pid,
 		    (unsigned long)__atomic_load_n(&p->as->faults, __ATOMIC_RELAXED),
 		    (unsigned long)(ti.runtime_ns / TICKS_NS), ti.nthreads,
 		    (unsigned long)(p->start_ns / TICKS_NS), (unsigned long)(v.total * LINUX_PAGE),

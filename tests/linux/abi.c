@@ -136,6 +136,14 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	check((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) >= 2000000,
 	      "nanosleep_sleeps");
+	/* A handled signal ends a sleep early: EINTR and the time left. */
+	struct sigaction alrm = { 0 };
+	struct timespec longer = { 5, 0 }, left = { 0, 0 };
+	alrm.sa_handler = on_usr1;
+	sigaction(SIGALRM, &alrm, NULL);
+	alarm(1);
+	check(nanosleep(&longer, &left) == -1 && errno == EINTR && left.tv_sec >= 3,
+	      "nanosleep_ended_by_signal");
 	check(clock_getres(CLOCK_MONOTONIC, &res) == 0 && res.tv_sec == 0 && res.tv_nsec > 0,
 	      "clock_getres");
 	check(clock_gettime(12345, &t0) == -1 && errno == EINVAL, "clock_bad_id");
