@@ -152,10 +152,11 @@ static void order(int a, void *held_site, int cls, void *site)
 /* Checks cls against every lock this context holds: spinlocks, and the thread's mutexes. */
 static int check(const char *name, void *site)
 {
+	/* Interrupts off first: a thread that moved to another CPU would read the old one's stack. */
+	uint64_t flags = graph_enter();
 	struct held_stack *hs = stack();
 	struct thread *t = in_irq[cpu_id()] ? NULL : thread_current();
 	int cls;
-	uint64_t flags = graph_enter();
 
 	cls = class_of(name);
 	for (int i = 0; cls >= 0 && i < hs->n; i++)
@@ -242,15 +243,21 @@ void might_sleep(void *site)
 
 	if (!ready() || !sched_started())
 		return;
-	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
+	/* With interrupts off, so that the stack read is this CPU's (threads move). */
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
 	struct held_stack *hs = stack();
+	bool fine = hs->n == 0 && (flags & 0x200);
+	int top = hs->n ? hs->h[hs->n - 1].cls : -1;
+	unsigned n = (unsigned)hs->n;
 
-	if (hs->n == 0 && (flags & 0x200))
+	if (flags & 0x200)
+		__asm__ volatile("sti" ::: "memory");
+	if (fine)
 		return;
 	counts.sleep_in_atomic++;
-	if (hs->n)
+	if (n)
 		kprintf("lockdep: blocking while holding spinlock '%s'\n",
-			hs->h[hs->n - 1].cls >= 0 ? class_name[hs->h[hs->n - 1].cls] : "(trylock)");
+			top >= 0 ? class_name[top] : "(trylock)");
 	else
 		kprintf("lockdep: blocking with interrupts off\n");
 	site_line("blocking", site);

@@ -98,9 +98,10 @@ static struct runqueue *this_rq(void)
 	return &rqs[cpu_id()];
 }
 
+/* this_rq()->current would be two loads: a thread moved between them would read another's. */
 struct thread *thread_current(void)
 {
-	return started ? this_rq()->current : &boot_thread;
+	return started ? percpu_thread() : &boot_thread;
 }
 
 static void set_name(struct thread *t, const char *name)
@@ -211,6 +212,7 @@ static void switch_threads(struct runqueue *rq)
 	rq->current = next;
 	rq->started = now;
 	this_cpu()->tid = next->tid;
+	this_cpu()->thread = next;
 	arm_timer(rq, now);
 	if (next == prev)
 		return;
@@ -377,6 +379,7 @@ void sched_init(void)
 	rq->cpu = 0;
 	atomic_init(&boot_thread.state, T_RUNNING);
 	rq->current = &boot_thread;
+	this_cpu()->thread = &boot_thread;
 	alive = 1;
 	futex_init();
 }
@@ -479,6 +482,7 @@ void sched_init_ap(unsigned cpu, struct thread *idle)
 	atomic_store_explicit(&idle->on_cpu, 1, memory_order_relaxed);
 	rq->started = clock_ns();
 	this_cpu()->tid = idle->tid;
+	this_cpu()->thread = idle;
 }
 
 /* The CPU with the fewest threads placed on it (no migration yet: they stay). */
