@@ -31,6 +31,7 @@ struct held_stack {
 };
 
 static const char *class_name[MAX_CLASSES];
+static bool no_nesting[MAX_CLASSES]; /* lockdep_no_nesting() */
 static unsigned nr_classes;
 static uint64_t edge[MAX_CLASSES][MAX_CLASSES / 64];
 static void *edge_site[MAX_CLASSES][MAX_CLASSES][2];
@@ -125,6 +126,16 @@ static void order(int a, void *held_site, int cls, void *site)
 {
 	uint64_t seen[MAX_CLASSES / 64] = { 0 };
 
+	if (a == cls && a >= 0 && no_nesting[a]) {
+		counts.nesting++;
+		reporting = true;
+		kprintf("lockdep: taking a second '%s' lock without a nesting annotation\n",
+			class_name[cls]);
+		site_line("this time, took it", site);
+		site_line("holding the other, taken", held_site);
+		reporting = false;
+		return;
+	}
 	if (a < 0 || a == cls || has_edge(a, cls))
 		return;
 	if (reaches(cls, a, seen)) {
@@ -270,6 +281,18 @@ void lockdep_bad_unlock(const char *name, void *site)
 	counts.bad_unlock++;
 	kprintf("lockdep: mutex '%s' unlocked by a thread that does not own it\n", name);
 	site_line("unlocked", site);
+}
+
+void lockdep_no_nesting(const char *name)
+{
+	if (!CONFIG_LOCKDEP)
+		return;
+	uint64_t flags = graph_enter();
+	int cls = class_of(name);
+
+	if (cls >= 0)
+		no_nesting[cls] = true;
+	graph_leave(flags);
 }
 
 void lockdep_counts(struct lockdep_counts *c)
