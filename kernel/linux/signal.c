@@ -215,8 +215,8 @@ static bool on_altstack(const struct lthread *lt, uint64_t sp)
 static int deliver(struct lthread *lt, struct trap_frame *tf, int sig, const struct k_sigaction *ka,
 		   uint64_t addr, int code)
 {
-	static uint8_t fxbuf[CONFIG_MAX_CPUS][512] __attribute__((aligned(16)));
-	uint8_t *fx = fxbuf[cpu_id()];
+	/* On the stack: a per-CPU buffer would be another CPU's after a preemption moved us. */
+	uint8_t fx[512] __attribute__((aligned(16)));
 	struct rt_sigframe f;
 	uint64_t sp = tf->rsp - 128, fp; /* below the red zone */
 
@@ -452,22 +452,17 @@ long sys_rt_sigreturn(void)
 {
 	struct lthread *lt = lthread_current();
 	struct trap_frame *tf = user_regs();
-	static uint8_t fxbuf[CONFIG_MAX_CPUS][512] __attribute__((aligned(16)));
+	uint8_t fx[512]
+		__attribute__((aligned(16))); /* not per CPU: threads move (see deliver()) */
 	struct linux_ucontext uc;
 	uint64_t frame = tf->rsp - 8; /* the handler's ret popped pretcode */
 
 	if (copy_from_user(&uc, frame + offsetof(struct rt_sigframe, uc), sizeof(uc)))
 		goto bad;
 	if (uc.mc.fpstate) {
-		uint8_t *fx = fxbuf[cpu_id()];
-
-		preempt_disable(); /* fxbuf is this CPU's */
-		if (copy_from_user(fx, uc.mc.fpstate, 512)) {
-			preempt_enable();
+		if (copy_from_user(fx, uc.mc.fpstate, 512))
 			goto bad;
-		}
 		arch_fpu_restore(fx);
-		preempt_enable();
 	}
 	const struct linux_sigcontext *m = &uc.mc;
 
