@@ -162,8 +162,9 @@ static inline bool thread_on_cpu(struct thread *t)
 
 /* sched.c.  Callers hold rq->lock. */
 /*
- * Accounts the current thread's run up to now and brings min_vruntime up
- * to the least of it and the first waiting thread's.  Without it, a thread
+ * Accounts the current thread's run up to now (0: read the clock, if there
+ * is a running fair thread to account) and brings min_vruntime up to the
+ * least of its vruntime and the first waiting thread's.  Without it, a thread
  * that runs alone for long (tickless: nothing switches) would leave
  * min_vruntime where it was when it started, and a thread that arrives
  * behind it (woken, created, moved here) would start far behind it and
@@ -175,9 +176,9 @@ void sched_dequeue(struct runqueue *rq, struct thread *t);
 void sched_sleep_insert(struct runqueue *rq, struct thread *t);
 /*
  * Makes rq's CPU look at its queue, where t has just arrived (runnable, or
- * sleeping with a deadline): at once if rq is this CPU's, else the caller
- * sends it a reschedule IPI (smp_send_resched()) once it has unlocked;
- * returns whether it must.  Caller holds rq->lock.
+ * sleeping with a deadline): at once if rq is this CPU's (now: the clock,
+ * or 0), else the caller sends it a reschedule IPI (smp_send_resched())
+ * once it has unlocked; returns whether it must.  Caller holds rq->lock.
  */
 bool sched_kick(struct runqueue *rq, struct thread *t, uint64_t now);
 /*

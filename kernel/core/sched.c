@@ -104,14 +104,16 @@ void sched_update_curr(struct runqueue *rq, uint64_t now)
 	struct thread *cur = rq->current;
 	uint64_t least = ~0ull;
 
-	/* now comes from another CPU's clock when a waker updates this queue: never go back */
-	if (now < rq->started)
-		now = rq->started;
 	if (cur != rq->idle && !cur->prio) {
-		cur->vruntime += now - rq->started;
+		if (!now)
+			now = clock_ns();
+		/* now comes from another CPU's clock when a waker updates this queue: never go back */
+		if (now > rq->started) {
+			cur->vruntime += now - rq->started;
+			rq->started = now;
+		}
 		least = cur->vruntime;
 	}
-	rq->started = now;
 	if (!list_empty(&rq->fair))
 		least = MIN(least, list_entry(rq->fair.next, struct thread, rq_link)->vruntime);
 	if (least != ~0ull && least > rq->min_vruntime)
@@ -125,7 +127,8 @@ static void publish(struct runqueue *rq)
 	atomic_store_explicit(&rq->nr_running, rq_runnable(rq), memory_order_relaxed);
 }
 
-void sched_enqueue(struct runqueue *rq, struct thread *t)
+/* Caller holds rq->lock, and publishes. */
+static void queue_add(struct runqueue *rq, struct thread *t)
 {
 	struct list *head = t->prio ? &rq->rt : &rq->fair;
 	struct list *pos;
@@ -140,13 +143,24 @@ void sched_enqueue(struct runqueue *rq, struct thread *t)
 	}
 	list_add_tail(pos, &t->rq_link);
 	rq->nr_queued++;
+}
+
+/* Caller holds rq->lock, and publishes. */
+static void queue_del(struct runqueue *rq, struct thread *t)
+{
+	list_del(&t->rq_link);
+	rq->nr_queued--;
+}
+
+void sched_enqueue(struct runqueue *rq, struct thread *t)
+{
+	queue_add(rq, t);
 	publish(rq);
 }
 
 void sched_dequeue(struct runqueue *rq, struct thread *t)
 {
-	list_del(&t->rq_link);
-	rq->nr_queued--;
+	queue_del(rq, t);
 	publish(rq);
 }
 
@@ -179,7 +193,7 @@ static struct thread *pick(struct runqueue *rq)
 
 			if (t != rq->current && thread_on_cpu(t))
 				continue;
-			sched_dequeue(rq, t);
+			queue_del(rq, t); /* the switch publishes */
 			if (!t->prio && t->vruntime > rq->min_vruntime)
 				rq->min_vruntime =
 					t->vruntime; /* never back: one passed over may be behind */
@@ -246,7 +260,7 @@ bool sched_kick(struct runqueue *rq, struct thread *t, uint64_t now)
 		if (atomic_load_explicit(&t->state, memory_order_relaxed) == T_RUNNABLE &&
 		    preempts(rq, t))
 			need_resched();
-		arm_timer(rq, now);
+		arm_timer(rq, now ? now : clock_ns());
 		return false;
 	}
 	return true; /* its sched_ipi() re-arms its timer and preempts if it must */
@@ -302,7 +316,7 @@ void sched_switch_away(struct runqueue *rq)
 		sched_update_curr(rq, now);
 	if (prev != rq->idle && stays && (st == T_RUNNING || st == T_RUNNABLE)) {
 		atomic_store_explicit(&prev->state, T_RUNNABLE, memory_order_relaxed);
-		sched_enqueue(rq, prev);
+		queue_add(rq, prev);
 	}
 	next = pick(rq);
 	this_cpu()->need_resched = 0;
@@ -367,7 +381,8 @@ bool thread_wake(struct thread *t)
 	woke = atomic_compare_exchange_strong_explicit(&t->state, &expected, T_RUNNABLE,
 						       memory_order_acq_rel, memory_order_acquire);
 	if (woke) {
-		uint64_t now = clock_ns();
+		/* The clock only if needed: the local timer, or a running fair thread to account. */
+		uint64_t now = rq == this_rq() ? clock_ns() : 0;
 
 		trace_sched_wake(t->tid);
 		sched_update_curr(rq, now); /* where it starts: see sched_enqueue() */
