@@ -49,6 +49,9 @@ include mk/fs.mk
 include mk/sched.mk
 include mk/linux.mk
 include mk/syscall.mk
+include mk/apps.mk
+# After kernel.mk: it adds the embedded vDSO to KERNEL_OBJS.
+include mk/vdso.mk
 
 all: $(KERNEL) $(TOOLS)
 

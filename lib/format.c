@@ -27,13 +27,40 @@ static void put(struct out *o, char c)
 	o->n++;
 }
 
-static void pad(struct out *o, int count, char c)
+/*
+ * Every conversion ends here, in one loop with one call of the sink:
+ * spaces, then the prefix (a sign or "0x"), zeros, the body and spaces,
+ * where the width asks for spaces before (or after, for '-') or zeros
+ * between prefix and body.  Under TCG each block of code run for the first
+ * time costs microseconds and every boot prints, so numbers and strings
+ * share it (and it is not inlined twice).
+ */
+static __attribute__((noinline)) void emit(struct out *o, const struct spec *s, const char *prefix,
+					   int plen, const char *body, int len)
 {
-	while (count-- > 0)
+	int fill = s->width - plen - len;
+
+	if (fill < 0)
+		fill = 0;
+	int before = !s->left && !s->zero ? fill : 0;
+	int zeros = !s->left && s->zero ? fill : 0;
+	int total = fill + plen + len;
+
+	for (int i = 0; i < total; i++) {
+		int j = i - before;
+		char c = ' ';
+
+		if (j >= 0 && j < plen)
+			c = prefix[j];
+		else if ((j -= plen) >= 0 && j < zeros)
+			c = '0';
+		else if ((j -= zeros) >= 0 && j < len)
+			c = body[j];
 		put(o, c);
+	}
 }
 
-static void emit_str(struct out *o, const struct spec *s, const char *str)
+static void emit_str(struct out *o, struct spec *s, const char *str)
 {
 	int len = 0;
 
@@ -41,47 +68,22 @@ static void emit_str(struct out *o, const struct spec *s, const char *str)
 		str = "(null)";
 	while (str[len] && (s->prec < 0 || len < s->prec))
 		len++;
-	if (!s->left)
-		pad(o, s->width - len, ' ');
-	for (int i = 0; i < len; i++)
-		put(o, str[i]);
-	if (s->left)
-		pad(o, s->width - len, ' ');
+	s->zero = false; /* strings are padded with spaces */
+	emit(o, s, "", 0, str, len);
 }
 
-static void emit_num(struct out *o, const struct spec *s, uint64_t v, bool neg, unsigned base,
-		     bool upper, const char *prefix)
+static void emit_num(struct out *o, const struct spec *s, uint64_t v, unsigned base, bool upper,
+		     const char *prefix, int plen)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char buf[64];
-	int len = 0, plen = 0;
+	int len = 0;
 
 	do {
-		buf[len++] = digits[v % base];
+		buf[sizeof(buf) - 1 - len++] = digits[v % base];
 		v /= base;
 	} while (v);
-	if (neg)
-		prefix = "-";
-	while (prefix && prefix[plen])
-		plen++;
-	int fill = s->width - len - plen;
-
-	if (s->left) {
-		for (int i = 0; i < plen; i++)
-			put(o, prefix[i]);
-		while (len)
-			put(o, buf[--len]);
-		pad(o, fill, ' ');
-		return;
-	}
-	if (!s->zero)
-		pad(o, fill, ' ');
-	for (int i = 0; i < plen; i++)
-		put(o, prefix[i]);
-	if (s->zero)
-		pad(o, fill, '0');
-	while (len)
-		put(o, buf[--len]);
+	emit(o, s, prefix, plen, buf + sizeof(buf) - len, len);
 }
 
 static int parse_int(const char **p)
@@ -167,7 +169,7 @@ int format_v(format_sink_fn *sink, void *ctx, const char *fmt, va_list ap)
 				v = (short)v;
 			else if (lng == -2)
 				v = (signed char)v;
-			emit_num(&o, &s, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0, 10, false, 0);
+			emit_num(&o, &s, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, false, "-", v < 0);
 			break;
 		}
 		case 'u':
@@ -188,13 +190,13 @@ int format_v(format_sink_fn *sink, void *ctx, const char *fmt, va_list ap)
 				v = (unsigned char)v;
 			unsigned base = conv == 'u' ? 10 : conv == 'o' ? 8 : 16;
 
-			emit_num(&o, &s, v, false, base, conv == 'X', 0);
+			emit_num(&o, &s, v, base, conv == 'X', "", 0);
 			break;
 		}
 		case 'p': {
 			uintptr_t v = (uintptr_t)va_arg(ap, void *);
 
-			emit_num(&o, &s, v, false, 16, false, "0x");
+			emit_num(&o, &s, v, 16, false, "0x", 2);
 			break;
 		}
 		case 'c': {

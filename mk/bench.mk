@@ -38,7 +38,7 @@ BENCH_ACCEL ?= tcg
 # The flags osprey run gives QEMU on microvm (osprey run --dry-run); the
 # benchmarks take them from --dry-run and use this copy only when that fails.
 BENCH_QEMU_FLAGS := -nodefaults -no-user-config -nographic -no-reboot \
-	-M microvm,x-option-roms=off,rtc=off -accel $(BENCH_ACCEL) -cpu max -m $(BENCH_MEM) \
+	-M microvm,x-option-roms=off,rtc=on -accel $(BENCH_ACCEL) -cpu max -m $(BENCH_MEM) \
 	-smp 1 -serial stdio -device isa-debug-exit,iobase=0x501,iosize=0x02
 BENCH_QEMU := qemu-system-x86_64 $(BENCH_QEMU_FLAGS)
 

@@ -1,14 +1,14 @@
 # mk/fs.mk: files (docs/files.md).
 #
 # The portable parts of kernel/fs (the path walker, the rofs image reader
-# and writer) are built into the host unit tests and, for the image reader,
-# a fuzz target (tests/fuzz/rofs.c).  `osprey image` builds images from
+# and writer, the name cache's table) are built into the host unit tests
+# and, for the image reader, a fuzz target (tests/fuzz/rofs.c).  `osprey image` builds images from
 # modules/; `make check-fs` checks its errors on the broken manifests in
 # tests/fs/manifests and an image built from modules/.
 
-FS_PORTABLE_SRCS := kernel/fs/walk.c kernel/fs/rofs_image.c
+FS_PORTABLE_SRCS := kernel/fs/walk.c kernel/fs/rofs_image.c kernel/fs/ncache.c
 FS_PORTABLE_DEPS := $(FS_PORTABLE_SRCS) kernel/fs/walk.h kernel/fs/rofs_image.h \
-	include/uapi/osprey/rofs.h
+	kernel/fs/ncache.h include/uapi/osprey/rofs.h
 
 UNIT_SRCS += $(FS_PORTABLE_SRCS)
 $(UNIT_BIN): $(FS_PORTABLE_DEPS)
@@ -74,7 +74,8 @@ bench-fs: $(RATIO) $(FS_BENCH_IMG) $(LINUX_VMLINUX) $(LG)/fs.cpio $(KERNEL) $(OS
 
 # The manifest parser is untrusted-input parsing too (decision 9).
 FUZZ_SRCS_manifest := tools/osprey/image.c tools/osprey/image_tree.c tools/osprey/help.c \
-	tools/osprey/err.c \
+	tools/osprey/err.c tools/osprey/image_list.c \
 	kernel/fs/rofs_image.c
 $(HB)/fuzz/manifest: tools/osprey/image.c tools/osprey/image_tree.c tools/osprey/image.h \
+	tools/osprey/image_list.c \
 	$(FS_PORTABLE_DEPS)

@@ -35,3 +35,36 @@ check-syscalls: $(GENSYSCALLS)
 		echo "PASS syscalls.doc_is_current"; echo "RESULT: 1 passed, 0 failed"; \
 	else echo "FAIL syscalls.doc_is_current: run make syscalls-doc"; \
 		echo "RESULT: 0 passed, 1 failed"; fi
+
+# ---- check-linux: static programs run on Osprey -----------------------------
+# tests/linux/*.c built static against musl (musl-gcc) and glibc (gcc), plus
+# a static-PIE and a dynamic build of hello; tests/linux/check_linux.c runs
+# them with `osprey run PROGRAM` and checks status and console.
+
+LT := $(HB)/linux
+LINUX_TEST_BINS := $(addprefix $(LT)/,abi-musl abi-glibc procself-musl procself-glibc \
+	hello-musl hello-glibc hello-pie hello-dynamic segv-musl segv-glibc)
+LINUX_TEST_CFLAGS := -O2 -Wall -Wextra -Werror
+CHECK_LINUX := $(HB)/check-linux
+
+$(LT)/%-musl: tests/linux/%.c
+	@mkdir -p $(@D)
+	$(Q)musl-gcc -static $(LINUX_TEST_CFLAGS) -o $@ $< -lpthread
+$(LT)/%-glibc: tests/linux/%.c
+	@mkdir -p $(@D)
+	$(Q)gcc -static $(LINUX_TEST_CFLAGS) -pthread -o $@ $<
+$(LT)/hello-pie: tests/linux/hello.c
+	@mkdir -p $(@D)
+	$(Q)gcc -static-pie -fPIE $(LINUX_TEST_CFLAGS) -o $@ $<
+$(LT)/hello-dynamic: tests/linux/hello.c
+	@mkdir -p $(@D)
+	$(Q)gcc $(LINUX_TEST_CFLAGS) -o $@ $<
+
+$(CHECK_LINUX): tests/linux/check_linux.c $(TEST_REPORT) $(TEST_CAPTURE)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< tests/lib/report.c tests/lib/capture.c -o $@
+
+.PHONY: check-linux
+CHECK_STEPS += check-linux
+check-linux: $(CHECK_LINUX) $(LINUX_TEST_BINS) $(KERNEL) $(OSPREY)
+	$(Q)$(CHECK_LINUX) $(OSPREY) $(KERNEL) $(LT)

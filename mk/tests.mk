@@ -4,11 +4,11 @@
 # fuzz targets.  Each step prints "RESULT: N passed, N failed".
 
 UNIT_SRCS := $(wildcard tests/unit/*.c) lib/format.c lib/glob.c lib/test.c \
-	kernel/mm/buddy.c kernel/mm/slab.c \
+	kernel/mm/buddy.c kernel/mm/slab.c kernel/mm/pcache.c \
 	kernel/core/cmdline.c kernel/drivers/acpi/tables.c kernel/arch/x86_64/bootinfo.c
 UNIT_BIN := $(HB)/unit-tests
 
-$(UNIT_BIN): $(UNIT_SRCS) $(wildcard include/osprey/*.h)
+$(UNIT_BIN): $(UNIT_SRCS) $(wildcard include/osprey/*.h) kernel/mm/internal.h kernel/mm/pcache.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) $(UNIT_SRCS) -o $@
 
@@ -33,11 +33,13 @@ check-kernel: $(KERNEL) $(OSPREY)
 	$(OSPREY) test --kernel $(KERNEL) -m 4M --timeout $(KTEST_TIMEOUT) || st=1; \
 	exit $$st
 
-# The same tests in the debug build (assertions, debug allocator, lock checker).
+# The same tests in the debug build (assertions, debug allocator, lock checker),
+# which runs several times slower: a longer time limit.
+KTEST_DEBUG_TIMEOUT ?= 300
 check-kernel-debug:
 	$(Q)$(MAKE) --no-print-directory MODE=debug build/debug/osprey.elf $(OSPREY) >/dev/null
 	$(Q)st=0; for c in 1 4; do \
-		$(OSPREY) test --kernel build/debug/osprey.elf -c $$c --timeout $(KTEST_TIMEOUT) || st=1; \
+		$(OSPREY) test --kernel build/debug/osprey.elf -c $$c --timeout $(KTEST_DEBUG_TIMEOUT) || st=1; \
 	done; exit $$st
 
 # The Linux 64-bit boot entry, tested through a stand-in for Firecracker's
@@ -57,9 +59,12 @@ SYSTEM_TEST := $(HB)/system-test
 # The host-side check programs share their PASS/FAIL reporting.
 TEST_REPORT := tests/lib/report.c tests/lib/report.h
 
-$(SYSTEM_TEST): tests/system/system_test.c $(TEST_REPORT)
+# ... and their way of running osprey and capturing what it prints.
+TEST_CAPTURE := tests/lib/capture.c tests/lib/capture.h
+
+$(SYSTEM_TEST): tests/system/system_test.c $(TEST_REPORT) $(TEST_CAPTURE)
 	@mkdir -p $(dir $@)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< tests/lib/report.c -o $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< tests/lib/report.c tests/lib/capture.c -o $@
 
 check-system: $(KERNEL) $(OSPREY) $(SYSTEM_TEST) $(LINUX64_SHIM)
 	$(Q)$(SYSTEM_TEST) $(OSPREY) $(KERNEL) $(LINUX64_SHIM)

@@ -2,7 +2,10 @@
 # Install what a fresh Debian 12 machine lacks to build, test and benchmark
 # Osprey.  A fast no-op when everything is present.
 #
-#   scripts/deps.sh           build and test tools
+#   scripts/deps.sh           build and test tools, and Debian's static busybox
+#                             for make check-apps, unpacked into build/busybox/
+#                             (no install: busybox-static conflicts with the
+#                             busybox package)
 #   scripts/deps.sh --bench   the same, plus Debian's Linux kernel image for
 #                             the Linux guest baseline (bench/linux-guest),
 #                             unpacked into build/linux-guest/ (no install)
@@ -57,6 +60,30 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	echo "deps: installing ${missing[*]}"
 	apt_update
 	"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# ---- busybox-static (make check-apps, docs/apps.md) -------------------------
+# A static program nobody here wrote, run in the guest and on the host.  The
+# package conflicts with Debian's dynamic busybox, so it is never installed:
+# the .deb is downloaded and its one binary unpacked to build/busybox/bin/.
+busybox=build/busybox/bin/busybox
+if [ ! -x "$busybox" ]; then
+	echo "deps: downloading busybox-static (for make check-apps)"
+	mkdir -p build/busybox
+	bbtmp=$(mktemp -d build/busybox/dl.XXXXXX)
+	# apt-get download drops privileges to _apt when it can; let it write.
+	chmod 0777 "$bbtmp"
+	if ! (cd "$bbtmp" && apt-get download -qq busybox-static); then
+		apt_update
+		(cd "$bbtmp" && apt-get download -qq busybox-static)
+	fi
+	dpkg-deb -x "$bbtmp"/busybox-static_*.deb "$bbtmp/pkg"
+	mkdir -p build/busybox/bin
+	cp "$bbtmp/pkg/bin/busybox" "$busybox.tmp"
+	chmod 0755 "$busybox.tmp"
+	mv "$busybox.tmp" "$busybox"
+	ls "$bbtmp"/busybox-static_*.deb | sed 's|.*/||' >build/busybox/VERSION
+	rm -rf "$bbtmp"
 fi
 
 [ "$bench" -eq 1 ] || exit 0

@@ -39,6 +39,13 @@ void lockdep_bad_unlock(const char *name, void *site);
 /* Mutexes are held across sleeps, so they are tracked per thread. */
 void lockdep_mutex_acquire(const char *name, const void *lock, void *site);
 void lockdep_mutex_release(const void *lock);
+/*
+ * The order graph by class name (tests check where a lock sits): whether
+ * `taken` was ever taken while `held` was held, and how many classes were
+ * taken while `held` was.  Always false and 0 without CONFIG_LOCKDEP.
+ */
+bool lockdep_edge_seen(const char *held, const char *taken);
+unsigned lockdep_edges_from(const char *held);
 /* The names of the two locks of the last inversion reported. */
 void lockdep_last_inversion(const char **held, const char **taken);
 /* Entering and leaving an interrupt handler: its locks are tracked apart. */

@@ -40,5 +40,11 @@ void kvprintf(const char *fmt, va_list ap);
 /* The console device: the 16550 UART. */
 void serial_init(void);
 void serial_write(const char *s, size_t n);
+/* Up to n received bytes, whatever the UART holds now; never waits. */
+size_t serial_read(char *buf, size_t n);
+/* Whether a received byte waits to be read. */
+bool serial_rx_ready(void);
+/* Loopback mode (for tests): what is written comes back as input, not out on the line. */
+void serial_set_loopback(bool on);
 
 #endif

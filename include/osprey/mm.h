@@ -56,14 +56,30 @@ void page_free(void *va, unsigned order);
 
 struct shrinker {
 	const char *name;
-	/* Gives back what it can; returns the pages freed.  Must not wait on a lock. */
+	/*
+	 * Gives back what it can; returns the pages freed, or NULL.  Runs
+	 * inside allocations, possibly under a heap cache's lock: it must not
+	 * wait on a lock, nor free heap objects (kfree may need that lock).
+	 */
 	uint64_t (*shrink)(void);
+	/*
+	 * Optional: drops everything the cache holds, heap objects included.
+	 * Only mm_drop_caches() calls it, from a thread holding no lock.
+	 */
+	void (*drop)(void);
 	struct shrinker *next;
 };
 
+/* Safe at any time, from any CPU (caches register on first use). */
 void mm_register_shrinker(struct shrinker *s);
 /* Runs every shrinker now and drains this CPU's page cache. */
 void mm_reclaim(void);
+/*
+ * Calls every drop hook: caches let go of everything (the leak check
+ * around each kernel test does this first, so that what a cache keeps is
+ * not counted as a test's leak).  The caller holds no lock.
+ */
+void mm_drop_caches(void);
 /*
  * Free pages once caches have given back what they can (quarantine flushed,
  * shrinkers run): what a leak check compares.  Magazine pages stay cached,
@@ -122,6 +138,8 @@ struct mm_stats {
 };
 
 void mm_stats_get(struct mm_stats *st);
+/* Only the page allocator's fields of st (the rest untouched): cheaper than mm_stats_get. */
+void mm_page_stats(struct mm_stats *st);
 /* Heap blocks handed out and not freed (for leak checks around a test). */
 uint64_t mm_live_blocks(void);
 
@@ -144,6 +162,45 @@ void mm_shutdown_report(void);
 int mm_bench(const char *name);
 /* Heap objects per CPU (allocs - frees counted on that CPU; can be negative). */
 int64_t mm_cpu_heap_balance(unsigned cpu);
+
+/*
+ * The page cache (kernel/mm/pagecache.c): pages of block devices, by
+ * (device, page index), shared and reference-counted; set up on first use,
+ * shrunk under pressure.  Page index i holds the device's bytes from
+ * i * PAGE_SIZE (zeros past its last block).
+ */
+struct blkdev;
+struct pc_slot;
+
+struct pagecache_page {
+	const uint8_t *data;  /* PAGE_SIZE bytes, read-only */
+	struct pc_slot *slot; /* the cache's slot; NULL: a private page (the set was full) */
+};
+
+/* -EIO for a page past the device's end or a failed read; -ENOMEM. */
+int pagecache_get(struct blkdev *dev, uint64_t index, struct pagecache_page *pg);
+void pagecache_put(struct pagecache_page *pg);
+/* Bytes [off, off + len) of dev through the cache; -EIO past dev->size. */
+int pagecache_read(struct blkdev *dev, uint64_t off, void *buf, size_t len);
+/* Evicts every page of dev nobody holds (unmount); -EBUSY if some are held. */
+int pagecache_drop(struct blkdev *dev);
+/* Pages cached now: what /proc/meminfo shows as Cached. */
+uint64_t pagecache_pages(void);
+/* The set page index of dev falls in (tests make collisions with it); 0 before first use. */
+uint32_t pagecache_set_of(struct blkdev *dev, uint64_t index);
+
+struct pagecache_stats {
+	uint64_t capacity;    /* pages the table can hold; 0 until first use */
+	uint64_t table_bytes; /* memory the table itself takes */
+	uint64_t pages;	      /* cached now */
+	uint64_t hits, misses;
+	uint64_t evictions;   /* pages pushed out: for room, by the shrinker, or dropped */
+	uint64_t shrunk;      /* of which by the shrinker */
+	uint64_t uncached;    /* misses served from a private page: every slot was held */
+	uint64_t read_errors; /* device reads that failed */
+};
+
+void pagecache_stats(struct pagecache_stats *st);
 
 /* Page-table entry flags. */
 #define PTE_P (1ull << 0)

@@ -13,6 +13,7 @@
 #ifndef OSPREY_PERCPU_H
 #define OSPREY_PERCPU_H
 
+#include <osprey/arch/cpu.h>
 #include <osprey/kernel.h>
 #include <osprey/spinlock.h>
 
@@ -97,6 +98,21 @@ static inline void spin_unlock(struct spinlock *l)
 {
 	raw_spin_unlock(l);
 	preempt_enable();
+}
+
+/* For locks an interrupt handler or a wake-up path takes: interrupts off while held. */
+static inline uint64_t spin_lock_irqsave(struct spinlock *l)
+{
+	uint64_t flags = irq_save();
+
+	raw_spin_lock(l);
+	return flags;
+}
+
+static inline void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
+{
+	raw_spin_unlock(l);
+	irq_restore(flags);
 }
 
 /* Sets up the boot CPU's struct cpu and GS base. */

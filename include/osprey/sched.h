@@ -129,8 +129,12 @@ void thread_block_prepare(void);
  * Returns at once if the wake-up came already.
  */
 void thread_block_timeout(uint64_t ns);
+/* After thread_block_prepare(): the condition came true before sleeping; stay running. */
+void thread_block_cancel(void);
 void schedule(void);
 bool thread_wake(struct thread *t);
+/* Makes t, if it runs on another CPU, enter the kernel (a reschedule IPI). */
+void thread_kick(struct thread *t);
 
 /* For the interrupt path: timer expiry and the preemption check on return. */
 void sched_timer_irq(void);

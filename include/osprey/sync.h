@@ -87,6 +87,13 @@ void rw_write_unlock(struct rwlock *rw);
  */
 int futex_wait(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
 int futex_wake(const uint32_t *addr, int n);
+/*
+ * Wakes up to nwake waiters on addr and moves up to nmove others to wait on
+ * addr2; with cmp, only if *addr still equals *cmp (-EAGAIN otherwise).
+ * Returns how many were woken and moved.
+ */
+int futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr2, int nmove,
+		  const uint32_t *cmp);
 void futex_init(void);
 
 #endif

@@ -10,11 +10,17 @@
 
 enum clock_source { CLOCK_SRC_NONE, CLOCK_SRC_KVMCLOCK, CLOCK_SRC_CPUID, CLOCK_SRC_PIT };
 
-/* Starts the PIT measurement early, so that time_init() rarely has to wait. */
+/* Opens the PIT measurement window: first thing at boot, so that it is over by first use. */
 void time_early_init(void);
+/* The rate from kvmclock or CPUID; else the PIT measurement ends on the clock's first use. */
 void time_init(void);
 
-/* Nanoseconds since the kernel's first instruction. */
+/*
+ * Nanoseconds since the kernel's first instruction.  With the PIT as the
+ * source, the first reading after boot (of any of these) may wait for the
+ * end of the 1.5 ms measurement window: do not start another measurement
+ * before it.
+ */
 uint64_t clock_ns(void);
 uint64_t tsc_to_ns(uint64_t ticks);
 uint64_t tsc_hz(void);

@@ -129,8 +129,6 @@ struct fdtable {
 	struct vnode *cwd;	      /* [l] holds a reference */
 };
 
-/* Mounts the root (the initrd image, or ramfs), /dev, /proc and /tmp. */
-void vfs_init(void);
 /* The table every kernel-side caller uses until processes exist. */
 struct fdtable *vfs_kernel_fdtable(void);
 
@@ -199,8 +197,72 @@ int vfs_access(struct fdtable *ft, int dirfd, const char *path, int mode);
 int vfs_chdir(struct fdtable *ft, const char *path);
 /* The working directory's absolute path; ERANGE if size is too small, ENOENT if removed. */
 int vfs_getcwd(struct fdtable *ft, char *buf, size_t size);
+/*
+ * The absolute path of the file open as fd, as Linux's /proc/PID/fd links
+ * show it ("pipe:[N]" for a pipe), rebuilt from the file: ERANGE if size is
+ * too small, ENOENT once no directory names the file.  A regular file's is
+ * found by searching its file system (for /proc: not a fast path).
+ */
+int vfs_fd_path(struct fdtable *ft, int fd, char *buf, size_t size);
+/* realpath(3): the absolute path of what path names, every link followed. */
+int vfs_realpath(struct fdtable *ft, int dirfd, const char *path, char *buf, size_t size);
 /* Both ends of a pipe; flags: O_CLOEXEC, O_NONBLOCK. */
 int vfs_pipe(struct fdtable *ft, int flags, int fds[2]);
+
+/* poll(2) events, Linux's values. */
+#define POLLIN 0x001
+#define POLLPRI 0x002
+#define POLLOUT 0x004
+#define POLLERR 0x008
+#define POLLHUP 0x010
+#define POLLNVAL 0x020
+#define POLLRDNORM 0x040
+#define POLLRDBAND 0x080
+#define POLLWRNORM 0x100
+#define POLLWRBAND 0x200
+/* A write of up to PIPE_BUF bytes to a pipe is atomic. */
+#define PIPE_BUF 4096
+
+/*
+ * Not an event: vfs_poll() adds it when the file's readiness can change
+ * without a vfs_poll_notify() (the console, which has no receive
+ * interrupt).  A poller that sees it asks again within VFS_POLL_TICK_NS.
+ */
+#define VFS_POLL_UNNOTIFIED 0x40000000
+#define VFS_POLL_TICK_NS 1000000ull
+
+/*
+ * Readiness (docs/files.md): *revents gets the events among `events` that
+ * fd is ready for, plus POLLERR and POLLHUP whenever they hold.  -EBADF for
+ * a descriptor that is not open.  Regular files and most devices are
+ * always ready for reading and writing.
+ */
+int vfs_poll(struct fdtable *ft, int fd, int events, int *revents);
+
+/*
+ * Waiting for readiness: every change that can make a file ready advances
+ * one generation number and wakes whoever waits for it.  A poller reads the
+ * generation before asking its files and sleeps only if it has not moved
+ * since, so no change is missed:
+ *
+ *	for (;;) {
+ *		uint64_t gen = vfs_poll_generation();
+ *		ask each file with vfs_poll(); stop when one is ready;
+ *		vfs_poll_wait(gen, timeout_ns);
+ *	}
+ *
+ * vfs_poll_wait returns when the generation moved, after timeout_ns
+ * (0: no limit), on a thread_wake() of the thread from elsewhere (a
+ * signal), or spuriously; it may sleep.  `stop` (NULL: none) is asked
+ * once the thread is marked asleep: if it says true, the thread does not
+ * sleep, so a waker that makes it true and then calls thread_wake() is
+ * never missed.  It runs with the thread marked BLOCKED: it must not sleep,
+ * take a lock or enable preemption (atomic loads only).  vfs_poll_notify is
+ * for the objects: call it after the change is made (and visible to vfs_poll).
+ */
+uint64_t vfs_poll_generation(void);
+void vfs_poll_wait(uint64_t gen, uint64_t timeout_ns, bool (*stop)(void *arg), void *arg);
+void vfs_poll_notify(void);
 
 /* Random bytes: RDRAND when the CPU has it, else a seeded generator (/dev/urandom's source). */
 void devfs_random_fill(uint8_t *buf, size_t n);
@@ -208,10 +270,30 @@ void devfs_random_fill(uint8_t *buf, size_t n);
 /* --bench=fs (kernel/fs/bench.c); -ENOENT for another name. */
 int vfs_bench(const char *name);
 
-/* Mounts a file system of type fstype ("ramfs", "devfs", "procfs", "rofs") on a directory. */
+/*
+ * Mounts a file system of type fstype ("ramfs", "devfs", "procfs", "rofs")
+ * on a directory.  rofs's data is the name of the block device holding the
+ * image (len bytes; include/osprey/block.h), or none (NULL, 0) for the
+ * initrd.
+ */
 int vfs_mount(const char *path, const char *fstype, const void *data, size_t len);
 int vfs_umount(const char *path);
 /* One line per mount, as /proc/mounts; returns the length it needs (snprintf-style). */
 size_t vfs_mounts_format(char *buf, size_t size);
+
+/* The name cache (kernel/fs/namei.c): what path lookup found, and what it saved. */
+struct vfs_ncache_stats {
+	uint64_t capacity;	/* entries the table can hold; 0 until first use */
+	uint64_t entries;	/* cached now */
+	uint64_t negative;	/* of which "no such name" */
+	uint64_t hits;		/* lookups answered with a node */
+	uint64_t negative_hits; /* lookups answered ENOENT */
+	uint64_t misses;	/* lookups that asked the file system */
+	uint64_t evictions;	/* entries pushed out for room */
+	uint64_t invalidations; /* names forgotten after a change */
+	uint64_t flushes;	/* whole-cache flushes (mount, umount, dropping caches) */
+};
+
+void vfs_ncache_stats(struct vfs_ncache_stats *st);
 
 #endif

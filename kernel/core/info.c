@@ -2,10 +2,10 @@
  * The default image's program until programs can be loaded: it shows what
  * the kernel found: banner, memory map, CPU and clock, and the boot chart.
  */
-#include <string.h>
 
 #include <osprey/arch/cpu.h>
 #include <osprey/boot.h>
+#include <osprey/cmdline.h>
 #include <osprey/log.h>
 #include <osprey/mm.h>
 #include <osprey/time.h>
@@ -26,19 +26,15 @@ static const struct {
 
 static void show_cpu(void)
 {
-	struct cpuid_regs v = cpuid(0, 0);
-	char vendor[13];
+	struct cpuid_regs v = cpuid(0, 0), leaf1 = cpuid(1, 0);
+	uint32_t vendor[4] = { v.ebx, v.edx, v.ecx, 0 }; /* 12 characters and a NUL */
 	uint32_t regs[4];
 
-	memcpy(vendor, &v.ebx, 4);
-	memcpy(vendor + 4, &v.edx, 4);
-	memcpy(vendor + 8, &v.ecx, 4);
-	vendor[12] = 0;
-	regs[0] = cpuid(1, 0).ecx;
-	regs[1] = cpuid(1, 0).edx;
+	regs[0] = leaf1.ecx;
+	regs[1] = leaf1.edx;
 	regs[2] = cpuid(0x80000001, 0).edx;
 	regs[3] = v.eax >= 7 ? cpuid(7, 0).ebx : 0;
-	kprintf("cpu: %s, features:", vendor);
+	kprintf("cpu: %s, features:", (const char *)vendor);
 	for (unsigned i = 0; i < ARRAY_SIZE(features); i++)
 		if (regs[features[i].reg] & (1u << features[i].bit))
 			kprintf(" %s", features[i].name);
@@ -60,7 +56,7 @@ void info_show(void)
 	}
 	struct mm_stats st;
 
-	mm_stats_get(&st);
+	mm_page_stats(&st); /* the page figures only: the heap's are not shown */
 	kprintf("memory: %llu KiB RAM, %llu KiB for the allocator (%llu KiB added as needed), "
 		"%llu KiB taken at boot\n",
 		(unsigned long long)(bootmem_ram_total() / 1024),
@@ -68,5 +64,6 @@ void info_show(void)
 		(unsigned long long)st.deferred_pages * 4,
 		(unsigned long long)(bootmem_ram_used() / 1024));
 	show_cpu();
-	bootchart_print();
+	if (!boot_options.bootchart) /* --bootchart printed it already */
+		bootchart_print();
 }

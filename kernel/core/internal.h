@@ -11,6 +11,7 @@
 #ifndef OSPREY_CORE_INTERNAL_H
 #define OSPREY_CORE_INTERNAL_H
 
+#include <osprey/arch/cpu.h>
 #include <osprey/kernel.h>
 #include <osprey/list.h>
 #include <osprey/percpu.h>
@@ -49,20 +50,6 @@ struct runqueue {
 extern struct runqueue sched_rqs[CONFIG_MAX_CPUS];
 /* The lock-order checker's class for the second of two run-queue locks. */
 extern const char sched_rq_nested_class[];
-
-static inline uint64_t irq_save(void)
-{
-	uint64_t flags;
-
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-	return flags;
-}
-
-static inline void irq_restore(uint64_t flags)
-{
-	if (flags & 0x200)
-		__asm__ volatile("sti" ::: "memory");
-}
 
 /* Interrupts off (or the answer is stale at once). */
 static inline struct runqueue *this_rq(void)

@@ -8,6 +8,8 @@
  * thread (and per CPU for interrupt handlers) a stack of held locks.  The
  * checker's own lock (graph_lock) is not checked, and it is a leaf.
  */
+#include <string.h>
+
 #include <osprey/kernel.h>
 #include <osprey/ksyms.h>
 #include <osprey/lockdep.h>
@@ -304,4 +306,42 @@ void lockdep_last_inversion(const char **held, const char **taken)
 {
 	*held = last_held;
 	*taken = last_taken;
+}
+
+/* Caller holds graph_lock.  By name, not by pointer: a test has its own copy of the string. */
+static int class_named(const char *name)
+{
+	for (unsigned i = 0; i < nr_classes; i++)
+		if (strcmp(class_name[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool lockdep_edge_seen(const char *held, const char *taken)
+{
+	bool seen = false;
+
+	if (!CONFIG_LOCKDEP)
+		return false;
+	uint64_t flags = graph_enter();
+	int a = class_named(held), b = class_named(taken);
+
+	seen = a >= 0 && b >= 0 && has_edge(a, b);
+	graph_leave(flags);
+	return seen;
+}
+
+unsigned lockdep_edges_from(const char *held)
+{
+	unsigned n = 0;
+
+	if (!CONFIG_LOCKDEP)
+		return 0;
+	uint64_t flags = graph_enter();
+	int a = class_named(held);
+
+	for (unsigned b = 0; a >= 0 && b < nr_classes; b++)
+		n += has_edge(a, (int)b);
+	graph_leave(flags);
+	return n;
 }

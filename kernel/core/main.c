@@ -86,8 +86,12 @@ void kmain(void)
 {
 	const char *why;
 
-	serial_init();
+	/*
+	 * The PIT calibration window opens first: the clock phase waits until
+	 * it has lasted 1.5 ms, so everything boot does meanwhile is free.
+	 */
 	time_early_init();
+	serial_init();
 	if (boot_info_parse(&why))
 		panic("bad boot information: %s", why);
 	bootchart_mark("entry");
@@ -104,8 +108,7 @@ void kmain(void)
 	bootchart_mark("mm");
 	time_init();
 	bootchart_mark("clock");
-	vfs_init();
-	bootchart_mark("fs");
+	/* The file tree is mounted on first use (kernel/fs/vfs.c). */
 
 	if (boot_options.bootchart)
 		bootchart_print();

@@ -367,6 +367,20 @@ void thread_block_prepare(void)
 }
 
 /*
+ * A thread running on another CPU enters the kernel soon (a reschedule
+ * IPI), so that work waiting for it on its way back to ring 3 (a signal)
+ * is done now rather than at its next system call.  A hint: if it moves
+ * meanwhile, it passes through the kernel on the way anyway.
+ */
+void thread_kick(struct thread *t)
+{
+	unsigned cpu = rq_of(t)->cpu;
+
+	if (atomic_load_explicit(&t->state, memory_order_relaxed) == T_RUNNING && cpu != cpu_id())
+		smp_send_resched(cpu);
+}
+
+/*
  * t stays on the queue it slept on: the balancer moves it later if that CPU
  * is busy and another is not.
  */
@@ -408,7 +422,14 @@ void sched_preempt_check(void)
 {
 	struct cpu *c = this_cpu();
 
-	if (started && c->need_resched && !c->preempt)
+	/*
+	 * A thread between thread_block_prepare() and its sleep is left alone:
+	 * preempting it would put it to sleep here, without the deadline its
+	 * own thread_block_timeout() is about to set.  It switches away itself
+	 * a few instructions later.
+	 */
+	if (started && c->need_resched && !c->preempt &&
+	    atomic_load_explicit(&thread_current()->state, memory_order_relaxed) != T_BLOCKED)
 		schedule();
 }
 
@@ -829,6 +850,16 @@ void thread_sleep_ns(uint64_t ns)
 	sched_switch_away(rq);
 	raw_spin_unlock(&this_rq()->lock);
 	irq_restore(flags);
+}
+
+void thread_block_cancel(void)
+{
+	/*
+	 * relaxed: a waker's compare-exchange BLOCKED -> RUNNABLE may come
+	 * first or not at all; either way the thread is running, and
+	 * thread_wake() never queues the current thread of a CPU.
+	 */
+	atomic_store_explicit(&thread_current()->state, T_RUNNING, memory_order_relaxed);
 }
 
 void thread_block_timeout(uint64_t ns)

@@ -15,6 +15,7 @@
  * Each object's spinlock is taken with interrupts off and is above rq->lock
  * in the lock order.
  */
+#include <osprey/arch/user.h>
 #include <osprey/lockdep.h>
 #include <osprey/percpu.h>
 #include <osprey/sync.h>
@@ -23,22 +24,6 @@ bool mutex_inherit_priority = true;
 
 void sched_inherit(struct thread *t, int prio);
 void sched_restore_priority(struct thread *t);
-
-static uint64_t lock_irq(struct spinlock *l)
-{
-	uint64_t flags;
-
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-	raw_spin_lock(l);
-	return flags;
-}
-
-static void unlock_irq(struct spinlock *l, uint64_t flags)
-{
-	raw_spin_unlock(l);
-	if (flags & 0x200)
-		__asm__ volatile("sti" ::: "memory");
-}
 
 void waitq_init(struct waitq *wq, const char *name)
 {
@@ -51,24 +36,24 @@ void waitq_wait(struct waitq *wq)
 	struct thread *me = thread_current();
 
 	might_sleep(__builtin_return_address(0));
-	uint64_t flags = lock_irq(&wq->lock);
+	uint64_t flags = spin_lock_irqsave(&wq->lock);
 
 	list_add_tail(&wq->waiters, &me->wait_link);
 	thread_block_prepare();
-	unlock_irq(&wq->lock, flags);
+	spin_unlock_irqrestore(&wq->lock, flags);
 	schedule();
 }
 
 bool waitq_wake_one(struct waitq *wq)
 {
 	struct thread *t = NULL;
-	uint64_t flags = lock_irq(&wq->lock);
+	uint64_t flags = spin_lock_irqsave(&wq->lock);
 
 	if (!list_empty(&wq->waiters)) {
 		t = list_entry(wq->waiters.next, struct thread, wait_link);
 		list_del(&t->wait_link);
 	}
-	unlock_irq(&wq->lock, flags);
+	spin_unlock_irqrestore(&wq->lock, flags);
 	if (t) {
 		thread_wake(t);
 		sched_preempt_check();
@@ -101,12 +86,12 @@ struct thread *mutex_owner_of(struct mutex *m)
 
 bool mutex_trylock(struct mutex *m)
 {
-	uint64_t flags = lock_irq(&m->lock);
+	uint64_t flags = spin_lock_irqsave(&m->lock);
 	bool got = !m->owner;
 
 	if (got)
 		m->owner = thread_current();
-	unlock_irq(&m->lock, flags);
+	spin_unlock_irqrestore(&m->lock, flags);
 	if (got && CONFIG_LOCKDEP)
 		lockdep_mutex_acquire(m->name, m, __builtin_return_address(0));
 	return got;
@@ -120,11 +105,11 @@ void mutex_lock(struct mutex *m)
 	might_sleep(__builtin_return_address(0));
 	if (CONFIG_LOCKDEP)
 		lockdep_mutex_acquire(m->name, m, __builtin_return_address(0));
-	flags = lock_irq(&m->lock);
+	flags = spin_lock_irqsave(&m->lock);
 	ASSERT(m->owner != me);
 	if (!m->owner) {
 		m->owner = me;
-		unlock_irq(&m->lock, flags);
+		spin_unlock_irqrestore(&m->lock, flags);
 		return;
 	}
 	/* Queue by priority, first come first served within one. */
@@ -138,7 +123,7 @@ void mutex_lock(struct mutex *m)
 	struct thread *owner = m->owner;
 
 	thread_block_prepare();
-	unlock_irq(&m->lock, flags);
+	spin_unlock_irqrestore(&m->lock, flags);
 	if (mutex_inherit_priority && owner->prio < me->prio)
 		sched_inherit(owner, me->prio);
 	/* The unlocking owner hands the mutex over before it wakes us. */
@@ -151,10 +136,10 @@ void mutex_lock(struct mutex *m)
 int mutex_unlock(struct mutex *m)
 {
 	struct thread *me = thread_current(), *next = NULL;
-	uint64_t flags = lock_irq(&m->lock);
+	uint64_t flags = spin_lock_irqsave(&m->lock);
 
 	if (m->owner != me) {
-		unlock_irq(&m->lock, flags);
+		spin_unlock_irqrestore(&m->lock, flags);
 		lockdep_bad_unlock(m->name, __builtin_return_address(0));
 		return -EPERM;
 	}
@@ -166,7 +151,7 @@ int mutex_unlock(struct mutex *m)
 	}
 	/* release: the next owner sees everything done under the mutex */
 	__atomic_store_n(&m->owner, next, __ATOMIC_RELEASE);
-	unlock_irq(&m->lock, flags);
+	spin_unlock_irqrestore(&m->lock, flags);
 	if (me->prio != me->base_prio)
 		sched_restore_priority(me);
 	if (next)
@@ -183,12 +168,12 @@ void condvar_init(struct condvar *c, const char *name)
 void condvar_wait(struct condvar *c, struct mutex *m)
 {
 	struct thread *me = thread_current();
-	uint64_t flags = lock_irq(&c->wq.lock);
+	uint64_t flags = spin_lock_irqsave(&c->wq.lock);
 
 	/* Queued before the mutex is released: a signal after it cannot be missed. */
 	list_add_tail(&c->wq.waiters, &me->wait_link);
 	thread_block_prepare();
-	unlock_irq(&c->wq.lock, flags);
+	spin_unlock_irqrestore(&c->wq.lock, flags);
 	mutex_unlock(m);
 	schedule();
 	mutex_lock(m);
@@ -215,11 +200,11 @@ void sem_down(struct semaphore *s)
 {
 	might_sleep(__builtin_return_address(0));
 	for (;;) {
-		uint64_t flags = lock_irq(&s->lock);
+		uint64_t flags = spin_lock_irqsave(&s->lock);
 
 		if (s->count > 0) {
 			s->count--;
-			unlock_irq(&s->lock, flags);
+			spin_unlock_irqrestore(&s->lock, flags);
 			return;
 		}
 		/* Queue while holding the count's lock, so an up() in between finds us. */
@@ -229,17 +214,17 @@ void sem_down(struct semaphore *s)
 		list_add_tail(&s->wq.waiters, &me->wait_link);
 		thread_block_prepare();
 		raw_spin_unlock(&s->wq.lock);
-		unlock_irq(&s->lock, flags);
+		spin_unlock_irqrestore(&s->lock, flags);
 		schedule();
 	}
 }
 
 void sem_up(struct semaphore *s)
 {
-	uint64_t flags = lock_irq(&s->lock);
+	uint64_t flags = spin_lock_irqsave(&s->lock);
 
 	s->count++;
-	unlock_irq(&s->lock, flags);
+	spin_unlock_irqrestore(&s->lock, flags);
 	waitq_wake_one(&s->wq);
 }
 
@@ -260,7 +245,7 @@ static void rw_sleep(struct rwlock *rw, struct waitq *wq, uint64_t flags)
 	list_add_tail(&wq->waiters, &thread_current()->wait_link);
 	thread_block_prepare();
 	raw_spin_unlock(&wq->lock);
-	unlock_irq(&rw->lock, flags);
+	spin_unlock_irqrestore(&rw->lock, flags);
 	schedule();
 }
 
@@ -268,11 +253,11 @@ void rw_read_lock(struct rwlock *rw)
 {
 	might_sleep(__builtin_return_address(0));
 	for (;;) {
-		uint64_t flags = lock_irq(&rw->lock);
+		uint64_t flags = spin_lock_irqsave(&rw->lock);
 
 		if (!rw->writer && !rw->writers_waiting) {
 			rw->readers++;
-			unlock_irq(&rw->lock, flags);
+			spin_unlock_irqrestore(&rw->lock, flags);
 			return;
 		}
 		rw_sleep(rw, &rw->readq, flags);
@@ -281,10 +266,10 @@ void rw_read_lock(struct rwlock *rw)
 
 void rw_read_unlock(struct rwlock *rw)
 {
-	uint64_t flags = lock_irq(&rw->lock);
+	uint64_t flags = spin_lock_irqsave(&rw->lock);
 	bool last = --rw->readers == 0;
 
-	unlock_irq(&rw->lock, flags);
+	spin_unlock_irqrestore(&rw->lock, flags);
 	if (last)
 		waitq_wake_one(&rw->writeq);
 }
@@ -294,44 +279,56 @@ void rw_write_lock(struct rwlock *rw)
 	uint64_t flags;
 
 	might_sleep(__builtin_return_address(0));
-	flags = lock_irq(&rw->lock);
+	flags = spin_lock_irqsave(&rw->lock);
 	rw->writers_waiting++;
 	while (rw->writer || rw->readers) {
 		rw_sleep(rw, &rw->writeq, flags);
-		flags = lock_irq(&rw->lock);
+		flags = spin_lock_irqsave(&rw->lock);
 	}
 	rw->writers_waiting--;
 	rw->writer = thread_current();
-	unlock_irq(&rw->lock, flags);
+	spin_unlock_irqrestore(&rw->lock, flags);
 }
 
 void rw_write_unlock(struct rwlock *rw)
 {
-	uint64_t flags = lock_irq(&rw->lock);
+	uint64_t flags = spin_lock_irqsave(&rw->lock);
 	bool writers = rw->writers_waiting;
 
 	rw->writer = NULL;
-	unlock_irq(&rw->lock, flags);
+	spin_unlock_irqrestore(&rw->lock, flags);
 	if (writers)
 		waitq_wake_one(&rw->writeq);
 	else
 		waitq_wake_all(&rw->readq);
 }
 
-/* Futexes: waiters hashed by address into buckets, each with its own lock. */
+/*
+ * Futexes: waiters hashed by address into buckets, each with its own lock.
+ * A waiter's bucket changes only under both buckets' locks (requeue), so a
+ * waiter that wakes up finds its bucket again by locking the one it last
+ * saw and checking that it is still there.
+ *
+ * The word may be an application's: it is read with the checked copy
+ * (arch_copy_user), so a bad address is -EFAULT, never a kernel fault.
+ */
 #define FUTEX_BUCKETS 64
+
+struct futex_bucket;
 
 struct futex_waiter {
 	struct list link;
-	const uint32_t *addr;
+	const uint32_t *addr;	/* [b] */
+	struct futex_bucket *b; /* [b] the bucket it is queued on */
 	struct thread *t;
-	bool woken;
+	bool woken; /* [b] */
 };
 
 static struct futex_bucket {
 	struct spinlock lock;
 	struct list waiters;
 } buckets[FUTEX_BUCKETS];
+
 /* From sched_init(), before any other CPU or thread exists. */
 void futex_init(void)
 {
@@ -346,53 +343,136 @@ static struct futex_bucket *bucket_of(const uint32_t *addr)
 	return &buckets[((uintptr_t)addr >> 2) % FUTEX_BUCKETS];
 }
 
+static int futex_read(const uint32_t *addr, uint32_t *v)
+{
+	if ((uintptr_t)addr < USER_CANONICAL_END)
+		return arch_copy_user(v, addr, sizeof(*v)) ? -EFAULT : 0;
+	*v = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+/* Locks the bucket w is queued on now (requeue may move it meanwhile). */
+static uint64_t lock_waiter_bucket(struct futex_waiter *w)
+{
+	for (;;) {
+		struct futex_bucket *b = __atomic_load_n(&w->b, __ATOMIC_ACQUIRE);
+		uint64_t flags = spin_lock_irqsave(&b->lock);
+
+		if (w->b == b)
+			return flags;
+		spin_unlock_irqrestore(&b->lock, flags);
+	}
+}
+
 int futex_wait(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
 {
 	struct futex_bucket *b = bucket_of(addr);
-	struct futex_waiter w = { { NULL, NULL }, addr, thread_current(), false };
+	struct futex_waiter w = { { NULL, NULL }, addr, b, thread_current(), false };
 	uint64_t flags;
+	uint32_t v;
+	int err;
 
 	might_sleep(__builtin_return_address(0));
-	flags = lock_irq(&b->lock);
+	flags = spin_lock_irqsave(&b->lock);
 	/* The value is read under the bucket lock a waker also takes: no lost wake-up. */
-	if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) != expected) {
-		unlock_irq(&b->lock, flags);
-		return -EAGAIN;
+	err = futex_read(addr, &v);
+	if (err || v != expected) {
+		spin_unlock_irqrestore(&b->lock, flags);
+		return err ? err : -EAGAIN;
 	}
 	list_add_tail(&b->waiters, &w.link);
 	thread_block_prepare();
-	unlock_irq(&b->lock, flags);
+	spin_unlock_irqrestore(&b->lock, flags);
 	thread_block_timeout(timeout_ns);
-	flags = lock_irq(&b->lock);
+	flags = lock_waiter_bucket(&w);
 	bool woken = w.woken;
 
 	if (!woken)
 		list_del(&w.link); /* timed out: still queued */
-	unlock_irq(&b->lock, flags);
+	spin_unlock_irqrestore(&w.b->lock, flags);
 	return woken ? 0 : -ETIMEDOUT;
+}
+
+/*
+ * Takes up to n waiters on addr off bucket b (locked): into wake[] (count
+ * so far, at most 16 in all), or, with to, onto bucket to (locked too) as
+ * waiters on addr2.  Returns the new count, or how many moved.
+ */
+static int take_waiters(struct futex_bucket *b, const uint32_t *addr, int n, struct thread **wake,
+			int count, struct futex_bucket *to, const uint32_t *addr2)
+{
+	int moved = 0;
+
+	for (struct list *l = b->waiters.next, *next; l != &b->waiters && n > 0; l = next) {
+		struct futex_waiter *w = list_entry(l, struct futex_waiter, link);
+
+		next = l->next;
+		if (w->addr != addr)
+			continue;
+		if (!to && count == 16)
+			break;
+		list_del(&w->link);
+		n--;
+		if (!to) {
+			w->woken = true;
+			wake[count++] = w->t;
+			continue;
+		}
+		w->addr = addr2;
+		__atomic_store_n(&w->b, to, __ATOMIC_RELEASE);
+		list_add_tail(&to->waiters, &w->link);
+		moved++;
+	}
+	return to ? moved : count;
+}
+
+static void wake_all(struct thread **wake, int count)
+{
+	for (int i = 0; i < count; i++)
+		thread_wake(wake[i]);
+	sched_preempt_check();
 }
 
 int futex_wake(const uint32_t *addr, int n)
 {
 	struct futex_bucket *b = bucket_of(addr);
 	struct thread *wake[16];
-	int count = 0;
-	uint64_t flags = lock_irq(&b->lock);
+	uint64_t flags = spin_lock_irqsave(&b->lock);
+	int count = take_waiters(b, addr, n, wake, 0, NULL, NULL);
 
-	for (struct list *l = b->waiters.next, *next; l != &b->waiters && count < n && count < 16;
-	     l = next) {
-		struct futex_waiter *w = list_entry(l, struct futex_waiter, link);
-
-		next = l->next;
-		if (w->addr != addr)
-			continue;
-		list_del(&w->link);
-		w->woken = true;
-		wake[count++] = w->t;
-	}
-	unlock_irq(&b->lock, flags);
-	for (int i = 0; i < count; i++)
-		thread_wake(wake[i]);
-	sched_preempt_check();
+	spin_unlock_irqrestore(&b->lock, flags);
+	wake_all(wake, count);
 	return count;
+}
+
+int futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr2, int nmove,
+		  const uint32_t *cmp)
+{
+	struct futex_bucket *b = bucket_of(addr), *b2 = bucket_of(addr2);
+	struct futex_bucket *first = b < b2 ? b : b2, *second = b < b2 ? b2 : b;
+	struct thread *wake[16];
+	int count = 0, moved = 0, err = 0;
+	uint64_t flags;
+	uint32_t v;
+
+	if (addr == addr2)
+		return -EINVAL; /* as Linux: requeueing onto itself means nothing */
+	/* Two buckets: lower address first, the one order (docs/locking.md). */
+	flags = spin_lock_irqsave(&first->lock);
+	if (second != first)
+		raw_spin_lock(&second->lock);
+	if (cmp) {
+		err = futex_read(addr, &v);
+		if (!err && v != *cmp)
+			err = -EAGAIN;
+	}
+	if (!err) {
+		count = take_waiters(b, addr, nwake, wake, 0, NULL, NULL);
+		moved = take_waiters(b, addr, nmove, NULL, 0, b2, addr2);
+	}
+	if (second != first)
+		raw_spin_unlock(&second->lock);
+	spin_unlock_irqrestore(&first->lock, flags);
+	wake_all(wake, count);
+	return err ? err : count + moved;
 }

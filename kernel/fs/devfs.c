@@ -1,6 +1,7 @@
 /*
  * devfs: /dev with the devices every Linux program may open: null, zero,
- * full, console and tty (the serial console), random and urandom.
+ * full, console and tty (the serial console: output, and input through
+ * console.c), random and urandom.
  *
  * The nodes are static and live forever (their reference count never
  * reaches zero), so lookups cost no allocation.  One instance only.
@@ -158,8 +159,9 @@ static int devfs_read(struct vnode *vp, void *buf, size_t n, uint64_t off, size_
 
 	(void)off;
 	switch (d->kind) {
+	case DEV_CONSOLE:
+		return console_read(buf, n, done);
 	case DEV_NULL:
-	case DEV_CONSOLE: /* no console input yet: end of file */
 		*done = 0;
 		return 0;
 	case DEV_ZERO:
@@ -187,6 +189,16 @@ static int devfs_write(struct vnode *vp, const void *buf, size_t n, uint64_t off
 	return 0;
 }
 
+/* Only the console can make a reader wait; the rest are always ready. */
+static int devfs_poll(struct vnode *vp, int events)
+{
+	struct devfs_node *d = container_of(vp, struct devfs_node, v);
+
+	if (d->kind == DEV_CONSOLE)
+		return console_poll(events);
+	return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+}
+
 static const struct vnode_ops devfs_dir_ops = {
 	.lookup = devfs_lookup,
 	.readdir = devfs_readdir,
@@ -195,6 +207,7 @@ static const struct vnode_ops devfs_dir_ops = {
 static const struct vnode_ops devfs_dev_ops = {
 	.read = devfs_read,
 	.write = devfs_write,
+	.poll = devfs_poll,
 };
 
 static int devfs_mount(struct vfs_mount *m, const void *data, size_t len, struct vnode **root)
@@ -223,4 +236,5 @@ const struct vfs_fstype devfs_type = {
 	.name = "devfs",
 	.mount = devfs_mount,
 	.unmount = devfs_unmount,
+	.cache_names = true,
 };

@@ -30,6 +30,9 @@ static int vnode_file_read(struct file *f, void *buf, size_t n, uint64_t *off, s
 	if (!vp->ops->read)
 		return -EINVAL;
 	*done = 0;
+	/* A device that can make a reader wait (the console) says first whether it would. */
+	if (vp->ops->poll && (f->flags & O_NONBLOCK) && !(vp->ops->poll(vp, POLLIN) & POLLIN))
+		return -EAGAIN;
 	int ret = vp->ops->read(vp, buf, n, *off, done);
 
 	*off += *done;
@@ -58,9 +61,19 @@ static int vnode_file_write(struct file *f, const void *buf, size_t n, uint64_t 
 	return ret;
 }
 
+static int vnode_file_poll(struct file *f, int events)
+{
+	struct vnode *vp = f->vp;
+
+	if (vp->ops->poll)
+		return vp->ops->poll(vp, events);
+	return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+}
+
 static const struct file_ops vnode_fops = {
 	.read = vnode_file_read,
 	.write = vnode_file_write,
+	.poll = vnode_file_poll,
 	.seekable = true,
 };
 
@@ -187,8 +200,9 @@ static int open_vnode(struct vnode *start, const char *path, int flags, uint32_t
 		ret = -EROFS;
 	else if (!res.vp->ops->create)
 		ret = -EACCES;
-	else
-		ret = res.vp->ops->create(res.vp, res.name, res.len, S_IFREG | (mode & 07777), out);
+	else if (!(ret = res.vp->ops->create(res.vp, res.name, res.len, S_IFREG | (mode & 07777),
+					     out)))
+		vfs_ncache_invalidate(res.vp, res.name, res.len);
 	vfs_vnode_put(res.vp);
 	return ret;
 }
@@ -383,6 +397,7 @@ int vfs_fstat(struct fdtable *ft, int fd, struct vfs_stat *st)
 	} else {
 		memset(st, 0, sizeof(*st));
 		st->mode = S_IFIFO | 0600;
+		st->ino = f->ino;
 		st->nlink = 1;
 		st->blksize = 4096;
 	}

@@ -3,27 +3,20 @@
  *
  * Lock legend: [m] vfs_mount_lock (the mount table), [v] the vnode's own lock,
  * [f] the file's lock, [a] atomic, [i] immutable after creation.  Order:
- * vfs_mount_lock -> rename_lock -> vnode locks (two only in rename, lower
- * address first) -> fdtable and file locks (docs/locking.md).
+ * vfs_mount_lock -> name cache buckets -> rename_lock -> vnode locks (two
+ * only in rename, lower address first) -> fdtable and file locks, page
+ * cache sets (docs/locking.md).
  */
 #ifndef OSPREY_FS_INTERNAL_H
 #define OSPREY_FS_INTERNAL_H
 
+#include <osprey/list.h>
 #include <osprey/percpu.h>
 #include <osprey/vfs.h>
 
 /* No sleeping locks yet: every file-system lock is a spinlock with preemption off. */
-static inline void vfs_spin_lock(struct spinlock *l)
-{
-	preempt_disable();
-	raw_spin_lock(l);
-}
-
-static inline void vfs_spin_unlock(struct spinlock *l)
-{
-	raw_spin_unlock(l);
-	preempt_enable();
-}
+#define vfs_spin_lock spin_lock
+#define vfs_spin_unlock spin_unlock
 
 struct vfs_mount;
 
@@ -56,6 +49,8 @@ struct vnode_ops {
 	int (*fsync)(struct vnode *vp);
 	/* The last reference is gone: free what the file system attached. */
 	void (*release)(struct vnode *vp);
+	/* Readiness, as file_ops.poll; NULL: always ready for reading and writing. */
+	int (*poll)(struct vnode *vp, int events);
 };
 
 /*
@@ -82,6 +77,12 @@ struct vfs_fstype {
 	int (*mount)(struct vfs_mount *m, const void *data, size_t len, struct vnode **root);
 	void (*unmount)(struct vfs_mount *m);
 	bool readonly;
+	/*
+	 * Names change only through the VFS's calls, so the name cache may keep
+	 * them.  Not for procfs, whose names may come and go by themselves
+	 * (/proc/PID).
+	 */
+	bool cache_names;
 };
 
 struct vfs_mount {
@@ -101,6 +102,12 @@ struct file_ops {
 	int (*read)(struct file *f, void *buf, size_t n, uint64_t *off, size_t *done);
 	int (*write)(struct file *f, const void *buf, size_t n, uint64_t *off, size_t *done);
 	void (*release)(struct file *f);
+	/*
+	 * The POLL* events that hold now (vfs_poll filters them), plus
+	 * VFS_POLL_UNNOTIFIED when a change can come without vfs_poll_notify().
+	 * NULL: always ready for reading and writing.  Must not sleep.
+	 */
+	int (*poll)(struct file *f, int events);
 	bool seekable;
 };
 
@@ -112,14 +119,16 @@ struct file {
 	struct vnode *vp;	     /* [i] NULL for a pipe end */
 	const struct file_ops *fops; /* [i] */
 	void *priv;		     /* [i] */
+	uint64_t ino;		     /* [i] a pipe's number, both ends' (pipe:[N], st_ino) */
 };
 
 /* vfs.c */
 /* kzalloc; boot-time objects are marked long-lived for the leak report. */
 void *vfs_zalloc(size_t n);
+/* True while this CPU makes boot's mounts (rofs then reads the initrd in place). */
+bool vfs_booting(void);
 /* kfree, except for boot's objects (a static arena), which live forever. */
 void vfs_free(void *p);
-extern bool vfs_booting;
 extern struct spinlock vfs_mount_lock;
 void vfs_vnode_init(struct vnode *vp, const struct vnode_ops *ops, struct vfs_mount *m,
 		    uint32_t mode, uint64_t ino);
@@ -150,6 +159,14 @@ struct lookup {
 };
 
 int vfs_lookup(struct vnode *start, const char *path, int flags, struct lookup *res);
+/*
+ * The name cache: after a change to the names of dir (create, remove,
+ * rename, link, symlink) succeeds, the caller forgets each name it
+ * changed.  Called with no vnode lock and no rename_lock held.
+ */
+void vfs_ncache_invalidate(struct vnode *dir, const char *name, size_t len);
+/* Forgets everything: mount and umount, under vfs_mount_lock. */
+void vfs_ncache_flush(void);
 
 /* file.c */
 int vfs_fd_install(struct fdtable *ft, struct file *f, int flags, int *fd);
@@ -160,5 +177,39 @@ int vfs_start_dir(struct fdtable *ft, int dirfd, const char *path, struct vnode 
 
 /* pipe.c */
 int vfs_pipe_create(struct file **rd, struct file **wr);
+
+/*
+ * poll.c: an event count, what pipes block on and what poll() waits with.
+ * A waiter reads the count, checks its condition (under the object's own
+ * lock), and calls vfs_event_wait with the count it read; whoever changes
+ * the condition calls vfs_event_signal after the change.  The wait returns
+ * at once if the count moved in between, so no wake-up is lost, and the
+ * object's lock is never held while sleeping.
+ *
+ * Lock legend: lock [l] is a wait queue's inner spinlock (taken with
+ * interrupts off, above rq in docs/locking.md).
+ */
+struct vfs_event {
+	struct spinlock lock;
+	_Atomic uint64_t count;	   /* [a] advanced by every signal */
+	_Atomic uint32_t nwaiters; /* [a] changed under lock: the length of waiters */
+	struct list waiters;	   /* [l] struct vfs_event_waiter, on their stacks */
+};
+
+void vfs_event_init(struct vfs_event *e, const char *name);
+uint64_t vfs_event_count(struct vfs_event *e);
+/*
+ * Sleeps unless e's count differs from count; until a signal of e,
+ * timeout_ns (0: none), or a thread_wake() from elsewhere.  stop (may be
+ * NULL) is asked once the thread is marked asleep: true, and it does not
+ * sleep.  It must not sleep nor take a lock (see vfs_poll_wait).
+ */
+void vfs_event_wait(struct vfs_event *e, uint64_t count, uint64_t timeout_ns,
+		    bool (*stop)(void *arg), void *arg);
+void vfs_event_signal(struct vfs_event *e);
+
+/* devfs.c's console: the terminal side of the serial line (console.c). */
+int console_read(void *buf, size_t n, size_t *done);
+int console_poll(int events);
 
 #endif

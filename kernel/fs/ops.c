@@ -9,9 +9,23 @@
  * held, the file system may lock two directories (rename: lower address
  * first; rmdir: the parent, then the child), and no other rename can move
  * one directory under another at the same time.
+ *
+ * Paths from files (getcwd, realpath, /proc/PID/fd): nothing remembers the
+ * path a file was opened by; it is rebuilt from the vnode when asked, as
+ * Linux rebuilds it from the dentry.  A directory's by walking up (each
+ * name found in its parent's entries); a file has no parent pointer, so
+ * its file system is searched for a directory that names it.  Only
+ * /proc asks that, so open() pays nothing, and the answer follows renames.
+ *
+ * Each call that changed a name then forgets it in the name cache
+ * (vfs_ncache_invalidate: both names for rename), after the file system's
+ * call returned and every lock was dropped: the name cache's sequence
+ * numbers make that order safe (ncache.h).
  */
 #include <string.h>
 
+#include <osprey/format.h>
+#include <osprey/mm.h>
 #include <osprey/trace.h>
 
 #include "internal.h"
@@ -82,8 +96,10 @@ int vfs_mkdir(struct fdtable *ft, int dirfd, const char *path, uint32_t mode)
 		ret = res.vp->ops->create ? res.vp->ops->create(res.vp, res.name, res.len,
 								S_IFDIR | (mode & 07777), &vp) :
 					    -EROFS;
-	if (!ret)
+	if (!ret) {
 		vfs_vnode_put(vp);
+		vfs_ncache_invalidate(res.vp, res.name, res.len);
+	}
 	vfs_vnode_put(res.vp);
 	return ret;
 }
@@ -124,6 +140,8 @@ static int remove_name(struct fdtable *ft, int dirfd, const char *path, bool is_
 		ret = res.vp->ops->remove(res.vp, res.name, res.len, is_dir);
 		if (is_dir)
 			vfs_spin_unlock(&rename_lock);
+		if (!ret)
+			vfs_ncache_invalidate(res.vp, res.name, res.len);
 	}
 	vfs_vnode_put(res.vp);
 	return ret;
@@ -169,6 +187,10 @@ int vfs_rename(struct fdtable *ft, int olddirfd, const char *oldpath, int newdir
 			vfs_spin_lock(&rename_lock);
 			ret = o.vp->ops->rename(o.vp, o.name, o.len, n.vp, n.name, n.len);
 			vfs_spin_unlock(&rename_lock);
+			if (!ret) {
+				vfs_ncache_invalidate(o.vp, o.name, o.len);
+				vfs_ncache_invalidate(n.vp, n.name, n.len);
+			}
 		}
 	}
 	vfs_vnode_put(n.vp);
@@ -196,6 +218,8 @@ int vfs_link(struct fdtable *ft, int olddirfd, const char *oldpath, int newdirfd
 		ret = -EXDEV;
 	else if (!ret)
 		ret = n.vp->ops->link ? n.vp->ops->link(n.vp, n.name, n.len, o.vp) : -EPERM;
+	if (!ret)
+		vfs_ncache_invalidate(n.vp, n.name, n.len);
 	vfs_vnode_put(n.vp);
 out_old:
 	vfs_vnode_put(o.vp);
@@ -290,6 +314,8 @@ int vfs_symlink(struct fdtable *ft, const char *target, int dirfd, const char *p
 		ret = res.vp->ops->symlink ?
 			      res.vp->ops->symlink(res.vp, res.name, res.len, target) :
 			      -EROFS;
+	if (!ret)
+		vfs_ncache_invalidate(res.vp, res.name, res.len);
 	vfs_vnode_put(res.vp);
 	return ret;
 }
@@ -371,20 +397,22 @@ static int name_in(struct vnode *dir, uint64_t ino, char *name, size_t size)
 	}
 }
 
-int vfs_getcwd(struct fdtable *ft, char *buf, size_t size)
+/*
+ * The absolute path of directory vp (the caller keeps its reference): from
+ * vp up to the root, each name found in its parent's entries, mount points
+ * crossed.  ERANGE if size is too small, ENOENT once vp was removed.
+ */
+static int dir_path(struct vnode *vp, char *buf, size_t size)
 {
-	struct vnode *root = vfs_root(), *vp, *up;
+	struct vnode *root = vfs_root(), *up;
 	char name[VFS_NAME_MAX + 1];
 	size_t at = size;
 	int ret = 0;
 
 	if (!root)
 		return -ENOENT;
-	vfs_spin_lock(&ft->lock);
-	vp = ft->cwd;
 	vfs_vnode_get(vp);
-	vfs_spin_unlock(&ft->lock);
-	/* From the working directory up, each name found in its parent, written right to left. */
+	/* Each name found in its parent, written right to left. */
 	while (vp != root) {
 		up = NULL;
 		vfs_spin_lock(&vfs_mount_lock);
@@ -433,4 +461,199 @@ int vfs_getcwd(struct fdtable *ft, char *buf, size_t size)
 	memmove(buf, buf + at, len);
 	buf[len] = 0;
 	return 0;
+}
+
+int vfs_getcwd(struct fdtable *ft, char *buf, size_t size)
+{
+	struct vnode *vp;
+	int ret;
+
+	vfs_spin_lock(&ft->lock);
+	vp = ft->cwd;
+	vfs_vnode_get(vp);
+	vfs_spin_unlock(&ft->lock);
+	ret = dir_path(vp, buf, size);
+	vfs_vnode_put(vp);
+	return ret;
+}
+
+/* Appends "/name" to the directory path in buf (nothing between when it is "/"). */
+static int append_name(char *buf, size_t size, const char *name)
+{
+	size_t len = strlen(buf), nlen = strlen(name);
+
+	if (len == 1)
+		len = 0;
+	if (len + 1 + nlen + 1 > size)
+		return -ERANGE;
+	buf[len] = '/';
+	memcpy(buf + len + 1, name, nlen + 1);
+	return 0;
+}
+
+/*
+ * Searching a file system for a file reads at most FIND_BUDGET entries
+ * and goes FIND_DEPTH directories deep: an image is untrusted, and a
+ * corrupt one can make a directory its own descendant.
+ */
+#define FIND_BUDGET (1u << 20)
+#define FIND_DEPTH 256
+
+/*
+ * A directory that names vp (not a directory), with a reference, and the
+ * name: depth first from the root of vp's file system, matching inode
+ * numbers (unique within a file system).  -ENOENT when no directory names
+ * it any more (unlinked while open).
+ */
+static int find_name(struct vnode *vp, struct vnode **dir, char *name, size_t size)
+{
+	struct frame {
+		struct vnode *dir;
+		uint64_t index;
+	} *st = kmalloc(FIND_DEPTH * sizeof(*st));
+	uint32_t budget = FIND_BUDGET;
+	int depth = 1, ret = -ENOENT;
+
+	if (!st)
+		return -ENOMEM;
+	st[0].dir = vp->mount->root; /* [i]: the open file keeps its mount */
+	st[0].index = 0;
+	vfs_vnode_get(st[0].dir);
+	while (depth > 0 && budget--) {
+		struct frame *f = &st[depth - 1];
+		struct vnode *child;
+		uint64_t ino;
+		uint8_t type;
+
+		if (!f->dir->ops->readdir ||
+		    f->dir->ops->readdir(f->dir, f->index++, name, size, &ino, &type)) {
+			vfs_vnode_put(f->dir); /* done with this directory */
+			depth--;
+			continue;
+		}
+		if (ino == vp->ino && type != DT_DIR) {
+			*dir = f->dir; /* its reference goes to the caller */
+			depth--;
+			ret = 0;
+			break;
+		}
+		if ((type != DT_DIR && type != DT_UNKNOWN) || depth == FIND_DEPTH ||
+		    f->dir->ops->lookup(f->dir, name, strlen(name), &child))
+			continue;
+		if (!S_ISDIR(child->mode)) {
+			vfs_vnode_put(child);
+			continue;
+		}
+		st[depth].dir = child;
+		st[depth].index = 0;
+		depth++;
+	}
+	while (depth > 0)
+		vfs_vnode_put(st[--depth].dir);
+	kfree(st);
+	return ret;
+}
+
+int vfs_fd_path(struct fdtable *ft, int fd, char *buf, size_t size)
+{
+	char name[VFS_NAME_MAX + 1];
+	struct vnode *dir;
+	struct file *f;
+	int ret = vfs_fd_get(ft, fd, &f);
+
+	if (ret)
+		return ret;
+	if (!f->vp) {
+		unsigned long ino = (unsigned long)f->ino;
+
+		ret = (size_t)format_snprintf(buf, size, "pipe:[%lu]", ino) < size ? 0 : -ERANGE;
+	} else if (S_ISDIR(f->vp->mode)) {
+		ret = dir_path(f->vp, buf, size);
+	} else {
+		ret = find_name(f->vp, &dir, name, sizeof(name));
+		if (!ret) {
+			ret = dir_path(dir, buf, size);
+			vfs_vnode_put(dir);
+		}
+		if (!ret)
+			ret = append_name(buf, size, name);
+	}
+	vfs_file_put(f);
+	return ret;
+}
+
+/* Link vp's target into buf (VFS_PATH_MAX bytes), terminated. */
+static int read_target(struct vnode *vp, char *buf)
+{
+	size_t len;
+	int ret = vp->ops->readlink ? vp->ops->readlink(vp, buf, VFS_PATH_MAX - 1, &len) : -EINVAL;
+
+	if (ret)
+		return ret;
+	if (len >= VFS_PATH_MAX - 1)
+		return -ENAMETOOLONG;
+	if (len == 0)
+		return -ENOENT;
+	buf[len] = 0;
+	return 0;
+}
+
+int vfs_realpath(struct fdtable *ft, int dirfd, const char *path, char *buf, size_t size)
+{
+	struct vnode *start, *child;
+	struct lookup res;
+	char *target = NULL;
+	unsigned links = 0;
+	int ret = vfs_start_dir(ft, dirfd, path, &start);
+
+	if (ret)
+		return ret;
+	/* The parent and the last name; a last name that is a link starts over from its target. */
+	for (;;) {
+		ret = vfs_lookup(start, path, LOOKUP_PARENT, &res);
+		if (ret)
+			break;
+		if (res.len == 0 || is_dots(&res)) { /* "/", "a/.", "a/..": a directory */
+			vfs_vnode_put(res.vp);
+			ret = vfs_lookup(start, path, LOOKUP_FOLLOW, &res);
+			if (!ret) {
+				ret = dir_path(res.vp, buf, size);
+				vfs_vnode_put(res.vp);
+			}
+			break;
+		}
+		ret = res.vp->ops->lookup(res.vp, res.name, res.len, &child);
+		if (!ret && S_ISLNK(child->mode)) {
+			if (++links > VFS_SYMLOOP_MAX)
+				ret = -ELOOP;
+			else if (!target && !(target = kmalloc(VFS_PATH_MAX)))
+				ret = -ENOMEM;
+			else
+				ret = read_target(child, target);
+			vfs_vnode_put(child);
+			if (ret) {
+				vfs_vnode_put(res.vp);
+				break;
+			}
+			/* a relative target resolves from the link's directory */
+			vfs_vnode_put(start);
+			start = res.vp;
+			path = target;
+			continue;
+		}
+		if (!ret) {
+			if (res.slash && !S_ISDIR(child->mode))
+				ret = -ENOTDIR;
+			vfs_vnode_put(child);
+		}
+		if (!ret)
+			ret = dir_path(res.vp, buf, size);
+		if (!ret)
+			ret = append_name(buf, size, res.name);
+		vfs_vnode_put(res.vp);
+		break;
+	}
+	vfs_vnode_put(start);
+	kfree(target);
+	return ret;
 }

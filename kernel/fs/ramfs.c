@@ -516,4 +516,5 @@ static int ramfs_mount(struct vfs_mount *m, const void *data, size_t len, struct
 const struct vfs_fstype ramfs_type = {
 	.name = "ramfs",
 	.mount = ramfs_mount,
+	.cache_names = true,
 };

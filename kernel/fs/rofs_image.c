@@ -24,17 +24,35 @@ static bool in_image(const struct rofs_image *img, uint64_t off, uint64_t len)
 	return !__builtin_add_overflow(off, len, &end) && end <= img->size;
 }
 
-int rofs_image_open(struct rofs_image *img, const void *base, uint64_t size, const char **why)
+/* The one place the reader touches the image: bounds first, always. */
+static int fetch(const struct rofs_image *img, uint64_t off, void *buf, size_t len)
+{
+	if (!in_image(img, off, len))
+		return -EIO;
+	if (img->base) {
+		memcpy(buf, img->base + off, len);
+		return 0;
+	}
+	return len ? img->read(img->ctx, off, buf, len) : 0;
+}
+
+static int open_image(struct rofs_image *img, uint64_t size, const char **why)
 {
 	struct rofs_super sb;
 	uint64_t table;
 	struct rofs_inode root;
+	int ret;
 
 	if (size < sizeof(sb)) {
 		*why = "truncated: shorter than the superblock";
 		return -EINVAL;
 	}
-	memcpy(&sb, base, sizeof(sb));
+	img->size = size;
+	ret = fetch(img, 0, &sb, sizeof(sb));
+	if (ret) {
+		*why = "the superblock could not be read";
+		return ret;
+	}
 	if (memcmp(sb.magic, ROFS_MAGIC, 8) != 0) {
 		*why = "bad magic: not an rofs image";
 		return -EINVAL;
@@ -47,7 +65,6 @@ int rofs_image_open(struct rofs_image *img, const void *base, uint64_t size, con
 		*why = "truncated: shorter than the size its superblock gives";
 		return -EINVAL;
 	}
-	img->base = base;
 	img->size = sb.size;
 	img->ninodes = sb.ninodes;
 	img->inode_off = sb.inode_off;
@@ -64,13 +81,34 @@ int rofs_image_open(struct rofs_image *img, const void *base, uint64_t size, con
 	return 0;
 }
 
+int rofs_image_open(struct rofs_image *img, const void *base, uint64_t size, const char **why)
+{
+	img->base = base;
+	img->read = NULL;
+	img->ctx = NULL;
+	return open_image(img, size, why);
+}
+
+int rofs_image_open_read(struct rofs_image *img, rofs_read_fn *read, void *ctx, uint64_t size,
+			 const char **why)
+{
+	img->base = NULL;
+	img->read = read;
+	img->ctx = ctx;
+	return open_image(img, size, why);
+}
+
 int rofs_image_inode(const struct rofs_image *img, uint32_t ino, struct rofs_inode *out)
 {
 	uint64_t bytes;
+	int ret;
 
 	if (ino >= img->ninodes)
 		return -EIO;
-	memcpy(out, img->base + img->inode_off + (uint64_t)ino * sizeof(*out), sizeof(*out));
+	/* the table was checked against the image at open; fetch checks again */
+	ret = fetch(img, img->inode_off + (uint64_t)ino * sizeof(*out), out, sizeof(*out));
+	if (ret)
+		return ret;
 	switch (out->mode & ROFS_S_IFMT) {
 	case ROFS_S_IFDIR:
 		if (out->parent >= img->ninodes ||
@@ -87,20 +125,36 @@ int rofs_image_inode(const struct rofs_image *img, uint32_t ino, struct rofs_ino
 	return in_image(img, out->off, bytes) ? 0 : -EIO;
 }
 
+/* Entry index of dir (index < dir->size), checked but for its name's bytes. */
+static int entry(const struct rofs_image *img, const struct rofs_inode *dir, uint64_t index,
+		 struct rofs_dirent *d)
+{
+	/* rofs_image_inode() checked the whole array against the image; fetch checks again */
+	int ret = fetch(img, dir->off + index * sizeof(*d), d, sizeof(*d));
+
+	if (ret)
+		return ret;
+	if (d->ino >= img->ninodes || d->name_len == 0 || d->name_len > ROFS_NAME_MAX ||
+	    !in_image(img, d->name_off, d->name_len))
+		return -EIO;
+	return 0;
+}
+
 int rofs_image_dirent(const struct rofs_image *img, const struct rofs_inode *dir, uint64_t index,
-		      uint32_t *ino, const char **name, uint32_t *len)
+		      uint32_t *ino, char *name, uint32_t *len)
 {
 	struct rofs_dirent d;
+	int ret;
 
 	if (index >= dir->size)
 		return -ENOENT;
-	/* rofs_image_inode() checked the whole array against the image */
-	memcpy(&d, img->base + dir->off + index * sizeof(d), sizeof(d));
-	if (d.ino >= img->ninodes || d.name_len == 0 || d.name_len > ROFS_NAME_MAX ||
-	    !in_image(img, d.name_off, d.name_len))
-		return -EIO;
+	ret = entry(img, dir, index, &d);
+	if (!ret)
+		ret = fetch(img, d.name_off, name, d.name_len);
+	if (ret)
+		return ret;
+	name[d.name_len] = 0;
 	*ino = d.ino;
-	*name = (const char *)img->base + d.name_off;
 	*len = d.name_len;
 	return 0;
 }
@@ -119,17 +173,25 @@ int rofs_image_lookup(const struct rofs_image *img, const struct rofs_inode *dir
 {
 	uint64_t lo = 0, hi = dir->size;
 
+	if (len == 0 || len > ROFS_NAME_MAX)
+		return -ENOENT; /* no entry has such a name */
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		const char *n;
-		uint32_t nlen, i;
-		int c, ret = rofs_image_dirent(img, dir, mid, &i, &n, &nlen);
+		char n[ROFS_NAME_MAX];
+		struct rofs_dirent d;
+		uint32_t k;
+		int c, ret = entry(img, dir, mid, &d);
 
 		if (ret)
 			return ret;
-		c = name_cmp(name, len, n, nlen);
+		/* only the shorter name's length of bytes decides the order */
+		k = d.name_len < len ? d.name_len : (uint32_t)len;
+		ret = fetch(img, d.name_off, n, k);
+		if (ret)
+			return ret;
+		c = name_cmp(name, len, n, d.name_len);
 		if (c == 0) {
-			*ino = i;
+			*ino = d.ino;
 			return 0;
 		}
 		if (c < 0)
@@ -150,9 +212,12 @@ int rofs_image_read(const struct rofs_image *img, const struct rofs_inode *ri, u
 		return -EIO;
 	if (off >= ri->size)
 		return 0;
-	*done = n < ri->size - off ? n : (size_t)(ri->size - off);
-	memcpy(buf, img->base + ri->off + off, *done);
-	return 0;
+	size_t want = n < ri->size - off ? n : (size_t)(ri->size - off);
+	int ret = fetch(img, ri->off + off, buf, want);
+
+	if (!ret)
+		*done = want;
+	return ret;
 }
 
 /* The writer. */

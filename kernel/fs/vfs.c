@@ -14,12 +14,20 @@
  * lock: the order vfs_mount_lock -> vnode lock has no reverse path
  * (docs/locking.md).
  *
- * Boot: vfs_init() mounts / (the initrd image if the loader passed one,
- * else ramfs), then /dev, /proc and /tmp.  Nothing is read from the image
- * at boot beyond its header: rofs reads lazily.
+ * Boot's mounts: / (the initrd image if the loader passed one, as the
+ * block device "initrd", else ramfs), then /dev, /proc and /tmp.  They are
+ * made on the tree's first use (vfs_root(), the mount table), not during
+ * boot: under TCG mounting costs ~0.6 ms of code translated for the first
+ * time, which a program that never touches a file should not pay, and
+ * which one that does pays at the same point of its start either way.
+ * Nothing is read from the image beyond its header and the three names:
+ * rofs reads lazily, and the page cache and name cache are made on first
+ * use.
  *
- * Called by: kmain (vfs_init), the system-call layer (vfs_* in file.c and
- * ops.c), the file systems (vnode_*).
+ * Lock legend: [m] vfs_mount_lock, [b] boot_mount_lock, [a] atomic.
+ *
+ * Called by: the system-call layer (vfs_* in file.c and ops.c), the file
+ * systems (vnode_*).
  */
 #include <string.h>
 
@@ -39,33 +47,49 @@ static struct vfs_mount *mounts;	       /* [m] in mount order */
 static struct vfs_mount *root_mount;	       /* [m] */
 static _Atomic uint64_t next_dev = 1;	       /* [a] */
 static struct fdtable *_Atomic kernel_fdtable; /* [a] made on first use */
-bool vfs_booting;
+static _Atomic bool boot_mounted;	       /* [a] boot's mounts are made */
+static struct spinlock boot_mount_lock = SPINLOCK_INIT("vfs-boot");
+static _Atomic int boot_cpu = -1; /* [a] the CPU making boot's mounts, preemption off */
 
 static const struct vfs_fstype *const fstypes[] = { &ramfs_type, &devfs_type, &procfs_type,
 						    &rofs_type };
 
 /*
  * Boot's objects (the mounts of /, /dev, /proc and /tmp, their roots and
- * directories) come from a static arena: boot then makes no heap
+ * directories) come from a static arena: making them takes no heap
  * allocation at all, because the heap's first use (slabs, magazines, pages)
- * costs milliseconds under TCG, and the application would pay it first
- * anyway.  vfs_free() passes over arena objects.
+ * costs milliseconds under TCG, and they live as long as the kernel.
+ * vfs_free() passes over arena objects.  Only the CPU making the mounts
+ * (boot_cpu, with preemption off) allocates from it; every other caller of
+ * vfs_zalloc() meanwhile gets heap memory as usual.
  */
 static _Alignas(16) uint8_t boot_arena[2048];
-static size_t boot_used; /* [i] after vfs_init */
+static size_t boot_used; /* [b] boot_mount_lock, then immutable */
+
+bool vfs_booting(void)
+{
+	bool booting;
+
+	preempt_disable();
+	/* relaxed: only the CPU that stored its own id can read it back */
+	booting = atomic_load_explicit(&boot_cpu, memory_order_relaxed) == (int)cpu_id();
+	preempt_enable();
+	return booting;
+}
 
 void *vfs_zalloc(size_t n)
 {
 	void *p;
+	bool booting = vfs_booting();
 
-	if (vfs_booting && boot_used + ALIGN_UP(n, 16) <= sizeof(boot_arena)) {
+	if (booting && boot_used + ALIGN_UP(n, 16) <= sizeof(boot_arena)) {
 		p = boot_arena + boot_used;
 		boot_used += ALIGN_UP(n, 16);
 		return p;
 	}
 	p = kzalloc(n);
 	/* What boot mounts lives as long as the kernel: not a leak. */
-	if (p && vfs_booting)
+	if (p && booting)
 		mm_debug_ignore(p);
 	return p;
 }
@@ -128,10 +152,34 @@ int64_t vfs_now_ns(void)
 	return (int64_t)clock_ns();
 }
 
+static void boot_mounts(void);
+
+/*
+ * Makes boot's mounts if nobody has: called before the first look at the
+ * tree or the mount table.  The first caller mounts with boot_mount_lock
+ * held (so preemption off); others wait for it on the lock.
+ */
+static void mount_boot_tree(void)
+{
+	/* acquire: pairs with the release below, so the mounts are seen whole */
+	if (atomic_load_explicit(&boot_mounted, memory_order_acquire))
+		return;
+	spin_lock(&boot_mount_lock);
+	if (!atomic_load_explicit(&boot_mounted, memory_order_relaxed)) {
+		atomic_store_explicit(&boot_cpu, (int)cpu_id(), memory_order_relaxed);
+		boot_mounts();
+		atomic_store_explicit(&boot_cpu, -1, memory_order_relaxed);
+		/* release: pairs with the acquire above */
+		atomic_store_explicit(&boot_mounted, true, memory_order_release);
+	}
+	spin_unlock(&boot_mount_lock);
+}
+
 struct vnode *vfs_root(void)
 {
 	struct vnode *vp;
 
+	mount_boot_tree();
 	vfs_spin_lock(&vfs_mount_lock);
 	vp = root_mount ? root_mount->root : NULL;
 	if (vp)
@@ -216,6 +264,9 @@ static int mount_on(struct vnode *mp, const char *path, const struct vfs_fstype 
 	for (pp = &mounts; *pp; pp = &(*pp)->next)
 		;
 	*pp = m;
+	/* a name that led to mp now leads to m's root (boot looks no name up: no cache yet) */
+	if (!vfs_booting())
+		vfs_ncache_flush();
 	vfs_spin_unlock(&vfs_mount_lock);
 	trace_vfs_mount(type->name, m->dev);
 	return 0;
@@ -270,6 +321,14 @@ int vfs_umount(const char *path)
 		return ret;
 	m = res.vp->mount;
 	vfs_spin_lock(&vfs_mount_lock);
+	/*
+	 * The name cache holds references on vnodes of m, its root among them:
+	 * forget everything before counting.  A lookup that reads the cache's
+	 * sequence numbers before this cannot insert afterwards, and one that
+	 * starts afterwards needs vfs_mount_lock to reach m, so until the
+	 * unlock below nothing new points into m.
+	 */
+	vfs_ncache_flush();
 	/* Busy: not a mount's root, the root of all, a mount on top, or a vnode in use. */
 	if (res.vp != m->root || !m->mountpoint || atomic_load(&m->users) ||
 	    atomic_load(&res.vp->ref) > m->root_refs + 1) {
@@ -300,6 +359,7 @@ size_t vfs_mounts_format(char *buf, size_t size)
 {
 	size_t n = 0;
 
+	mount_boot_tree();
 	vfs_spin_lock(&vfs_mount_lock);
 	for (struct vfs_mount *m = mounts; m; m = m->next) {
 		char *at = n < size ? buf + n : NULL;
@@ -359,14 +419,14 @@ static void mount_at(struct vnode *root, const char *name, const struct vfs_fsty
 		pr_warn("vfs: cannot mount %s on %s: error %d\n", type->name, path, ret);
 }
 
-void vfs_init(void)
+/* Caller holds boot_mount_lock; mount_boot_tree() runs it once. */
+static void boot_mounts(void)
 {
 	int ret = -ENOENT;
 
-	vfs_booting = true;
 	if (boot_info.initrd_size) {
-		ret = mount_on(NULL, "/", &rofs_type, phys_to_virt(boot_info.initrd_base),
-			       boot_info.initrd_size);
+		/* rofs's default device: the initrd, read in place until boot ends */
+		ret = mount_on(NULL, "/", &rofs_type, NULL, 0);
 		if (ret)
 			pr_warn("vfs: the initrd is not a usable image (error %d); / is ramfs\n",
 				ret);
@@ -376,5 +436,4 @@ void vfs_init(void)
 	mount_at(root_mount->root, "dev", &devfs_type);
 	mount_at(root_mount->root, "proc", &procfs_type);
 	mount_at(root_mount->root, "tmp", &ramfs_type);
-	vfs_booting = false;
 }

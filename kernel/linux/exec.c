@@ -150,6 +150,7 @@ static int map_vdso(struct process *p, uintptr_t *base)
 	if (err)
 		return err;
 	*base = data + LINUX_PAGE;
+	p->vvar_base = data;
 	p->mmap_base = data - VDSO_GAP;
 	return 0;
 }
@@ -195,6 +196,7 @@ static int build_stack(struct process *p, const struct elf_info *e, uint64_t bia
 	/* Strings first, at the top, as Linux does: the program path, then envp and argv. */
 	err |= push(&sp, p->exe, strlen(p->exe) + 1);
 	execfn = sp;
+	p->env_end = sp;
 	for (int i = envc - 1; i >= 0 && !err; i--) {
 		err |= push(&sp, envp[i], strlen(envp[i]) + 1);
 		ptrs[argc + 1 + i] = sp;
@@ -203,6 +205,9 @@ static int build_stack(struct process *p, const struct elf_info *e, uint64_t bia
 		err |= push(&sp, argv[i], strlen(argv[i]) + 1);
 		ptrs[i] = sp;
 	}
+	p->env_start = argc ? ptrs[argc - 1] + strlen(argv[argc - 1]) + 1 : sp;
+	p->arg_start = sp;
+	p->arg_end = p->env_start;
 	ptrs[argc] = 0;
 	ptrs[argc + 1 + envc] = 0;
 	err |= push(&sp, "x86_64", 7);
@@ -239,6 +244,8 @@ static int build_stack(struct process *p, const struct elf_info *e, uint64_t bia
 	/* argc must end up 16-byte aligned. */
 	sp = ALIGN_DOWN(sp - words * 8, 16) + words * 8;
 	err |= push(&sp, auxv, sizeof(auxv));
+	p->auxv_start = sp;
+	p->auxv_len = sizeof(auxv);
 	err |= push(&sp, &ptrs[argc + 1], ((size_t)envc + 1) * 8);
 	err |= push(&sp, ptrs, ((size_t)argc + 1) * 8);
 	uint64_t argc64 = (uint64_t)argc;
@@ -294,6 +301,8 @@ int linux_exec(struct process *p, const char *path, char *const argv[], char *co
 		goto out_close;
 	format_snprintf(p->exe, sizeof(p->exe), "%s", path);
 	bias = e.pie ? PIE_BASE - e.min_vaddr : 0;
+	p->elf = e;
+	p->load_bias = bias;
 	err = load_segments(p, fd, &e, bias);
 	if (!err)
 		err = map_vdso(p, &vdso);
@@ -301,6 +310,7 @@ int linux_exec(struct process *p, const char *path, char *const argv[], char *co
 		err = vm_map(p->as, STACK_TOP - STACK_SIZE, STACK_SIZE, VM_READ | VM_WRITE, NULL,
 			     NULL);
 	p->stack_top = STACK_TOP;
+	p->stack_size = STACK_SIZE;
 	if (!err)
 		err = linux_mm_init(p, ALIGN_UP(e.max_vaddr + bias, LINUX_PAGE));
 	if (!err)

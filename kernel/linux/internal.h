@@ -25,6 +25,8 @@
 #include <osprey/vfs.h>
 #include <osprey/vm.h>
 
+#include "elf.h"
+
 #define LINUX_NSIG 64
 #define LINUX_PAGE 4096ul
 
@@ -44,6 +46,13 @@ struct region {
 	int prot; /* PROT_* */
 };
 
+/* What a pending signal carries into its siginfo. */
+struct ksiginfo {
+	int32_t code;	/* SI_USER, SI_TKILL, SI_QUEUE, SI_KERNEL */
+	int32_t pid;	/* the sender */
+	uint64_t value; /* sigqueue's si_value */
+};
+
 struct k_sigaction {
 	uint64_t handler; /* SIG_DFL 0, SIG_IGN 1, or an address */
 	uint64_t flags;
@@ -60,36 +69,49 @@ struct k_sigaction {
 struct process {
 	struct spinlock lock;
 	struct mutex mm_lock;
-	struct address_space *as;		/* [i] */
-	struct fdtable *files;			/* [i] */
-	int pid;				/* [i] */
-	uintptr_t brk_start;			/* [m] end of the program's data, page aligned */
-	uintptr_t brk;				/* [m] the current break (byte granular) */
-	uintptr_t mmap_base;			/* [m] mappings go below this, top down */
-	uintptr_t stack_top;			/* [i] */
-	struct region *regions;			/* [m] sorted */
-	int nregions, rcap;			/* [m] */
-	struct k_sigaction actions[LINUX_NSIG]; /* [l] index signo - 1 */
-	uint64_t pending;			/* [l] signals sent to the process */
-	struct list threads;			/* [l] struct lthread.link */
-	int nthreads;				/* [l] */
-	_Atomic bool exiting;			/* [a] exit_group ran */
-	int exit_status;			/* [l] the VM's exit status */
-	struct waitq exited;			/* the last thread is gone */
-	char exe[256];				/* [i] the program's path */
-	uint64_t rlim_cur[16], rlim_max[16];	/* [l] getrlimit/setrlimit */
-	uint64_t start_ns;			/* [i] */
+	struct address_space *as; /* [i] */
+	struct fdtable *files;	  /* [i] */
+	int pid;		  /* [i] */
+	uintptr_t brk_start;	  /* [m] end of the program's data, page aligned */
+	uintptr_t brk;		  /* [m] the current break (byte granular) */
+	uintptr_t mmap_base;	  /* [m] mappings go below this, top down */
+	uintptr_t stack_top;	  /* [i] */
+	uint64_t stack_size;	  /* [i] reserved below stack_top */
+	/* [i] What exec laid out, for /proc/self (maps, cmdline, environ, auxv, stat). */
+	struct elf_info elf; /* the program's headers */
+	uint64_t load_bias;  /* added to its addresses (static-PIE) */
+	uintptr_t vvar_base; /* the vDSO's data page; the image follows it */
+	uintptr_t arg_start, arg_end, env_start, env_end; /* the strings on the stack */
+	uintptr_t auxv_start;				  /* the auxiliary vector on the stack */
+	size_t auxv_len;				  /* its bytes */
+	struct region *regions;				  /* [m] sorted */
+	int nregions, rcap;				  /* [m] */
+	struct k_sigaction actions[LINUX_NSIG];		  /* [l] index signo - 1 */
+	uint64_t pending;				  /* [l] signals sent to the process */
+	struct ksiginfo info[LINUX_NSIG];		  /* [l] of each pending signal */
+	struct thread *itimer;		     /* [l] the alarm/setitimer thread, made on first use */
+	uint64_t itimer_at, itimer_every;    /* [l] clock_ns() deadline (0: off), interval */
+	struct list threads;		     /* [l] struct lthread.link */
+	int nthreads;			     /* [l] */
+	_Atomic bool exiting;		     /* [a] exit_group ran */
+	int exit_status;		     /* [l] the VM's exit status */
+	struct waitq exited;		     /* the last thread is gone */
+	char exe[256];			     /* [i] the program's path */
+	uint64_t rlim_cur[16], rlim_max[16]; /* [l] getrlimit/setrlimit */
+	uint64_t start_ns;		     /* [i] */
 };
 
 /* An application thread.  Lock legend: [t] only its own thread; [l] proc->lock. */
 struct lthread {
-	struct user_state us;	   /* first: thread->ustate points here */
-	struct thread *t;	   /* [i] */
-	struct process *proc;	   /* [i] */
-	int tid;		   /* [i] */
-	uintptr_t clear_child_tid; /* [t] set_tid_address / CLONE_CHILD_CLEARTID */
-	uint64_t sigmask;	   /* [l] blocked signals */
-	uint64_t pending;	   /* [l] signals sent to this thread */
+	struct user_state us;		  /* first: thread->ustate points here */
+	struct thread *t;		  /* [i] */
+	struct process *proc;		  /* [i] */
+	int tid;			  /* [i] */
+	uintptr_t clear_child_tid;	  /* [t] set_tid_address / CLONE_CHILD_CLEARTID */
+	uint64_t sigmask;		  /* [l] blocked signals */
+	uint64_t pending;		  /* [l] signals sent to this thread */
+	struct ksiginfo info[LINUX_NSIG]; /* [l] of each pending signal */
+	bool sigwaiting; /* [l] asleep until a signal comes (sigsuspend, sigwait, pause) */
 	struct {
 		uintptr_t sp;
 		int flags;
@@ -136,11 +158,25 @@ int linux_exec(struct process *p, const char *path, char *const argv[], char *co
 /* mm.c */
 int linux_mm_init(struct process *p, uintptr_t brk_start);
 
+/* procself.c: registers /proc/PID (include/osprey/procfs.h); argv and envp as exec gets them. */
+void linux_procfs_init(char *const argv[], char *const envp[]);
+
 /* signal.c */
 void signal_fault(struct trap_frame *tf, uint64_t addr);
 void signal_exit_work(struct trap_frame *tf);
-/* Sends sig to thread lt, or to the process when lt is NULL. */
-int signal_send(struct process *p, struct lthread *lt, int sig);
+#define SI_USER 0
+#define SI_KERNEL 0x80
+#define SI_QUEUE (-1)
+#define SI_TKILL (-6)
+/* Sends sig to thread lt, or to the process when lt is NULL, with its siginfo. */
+int signal_send(struct process *p, struct lthread *lt, int sig, const struct ksiginfo *info);
+
+/*
+ * Sleeps until a signal in want (0: any the thread does not block) is
+ * pending, or ns pass (0: no limit); false on time-out.  What nanosleep and
+ * the signal waits use: a signal ends such a sleep.
+ */
+bool signal_sleep(struct lthread *lt, uint64_t want, uint64_t ns);
 
 /* syscall.c */
 void linux_syscall(struct trap_frame *tf);

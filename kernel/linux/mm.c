@@ -105,6 +105,27 @@ static int region_cut(struct process *p, uintptr_t start, uintptr_t end)
 	return 0;
 }
 
+/* Gives the listed parts of [start, end) the protection prot (mprotect). */
+static int region_protect(struct process *p, uintptr_t start, uintptr_t end, int prot)
+{
+	struct region piece[2 * 8];
+	int n = 0, err;
+
+	for (int i = 0; i < p->nregions; i++) {
+		struct region *r = &p->regions[i];
+
+		if (r->end <= start || r->start >= end)
+			continue;
+		if (n == (int)ARRAY_SIZE(piece))
+			return -ENOMEM;
+		piece[n++] = (struct region){ MAX(r->start, start), MIN(r->end, end), prot };
+	}
+	err = region_cut(p, start, end);
+	for (int i = 0; i < n && !err; i++)
+		err = region_add(p, piece[i].start, piece[i].end, piece[i].prot);
+	return err;
+}
+
 /* The highest gap of len bytes below top that no region and nothing else uses. */
 static uintptr_t find_gap(struct process *p, uint64_t len, uintptr_t top)
 {
@@ -269,6 +290,8 @@ long sys_mprotect(long addr, long len, long prot)
 		return 0;
 	mutex_lock(&p->mm_lock);
 	err = vm_protect(p->as, start, size, prot_to_vm(prot));
+	if (!err)
+		err = region_protect(p, start, start + size, (int)(prot & ~PROT_GROWSDOWN));
 	mutex_unlock(&p->mm_lock);
 	return err;
 }

@@ -111,6 +111,9 @@ void linux_start(int argc, char **argv, char **envp)
 	int err;
 
 	(void)argc;
+	/* The console's UART is set up: `osprey run` may send input now (tools/osprey/relay.c). */
+	for (const char *m = "osprey:ready\n"; *m && inb(0xe9) == 0xe9; m++)
+		outb(0xe9, (uint8_t)*m);
 	if (!p)
 		panic("no memory for the process");
 	spin_init(&p->lock, "proc");
@@ -119,6 +122,7 @@ void linux_start(int argc, char **argv, char **envp)
 	p->pid = 1;
 	p->start_ns = clock_ns();
 	linux_proc = p;
+	linux_procfs_init(argv, envp);
 	linux_strace = boot_options.strace;
 	arch_user_init(&linux_ops);
 	vdso_update();

@@ -22,6 +22,7 @@
 #include <osprey/cmdline.h>
 #include <osprey/log.h>
 #include <osprey/percpu.h>
+#include <osprey/time.h>
 
 #include "internal.h"
 
@@ -59,8 +60,6 @@
 #define SS_DISABLE 2
 #define MINSIGSTKSZ 2048
 
-#define SI_USER 0
-#define SI_TKILL (-6)
 #define SEGV_MAPERR 1
 #define SEGV_ACCERR 2
 
@@ -173,37 +172,118 @@ static __noreturn void die(int sig, const struct trap_frame *tf, uint64_t addr, 
 	linux_exit_group(128 + sig);
 }
 
-int signal_send(struct process *p, struct lthread *lt, int sig)
+/*
+ * Marks sig pending and makes sure the target notices: a thread asleep
+ * waiting for a signal (sigwaiting) is woken, a thread running on another
+ * CPU is kicked into the kernel, where its way back to ring 3 takes it.
+ * A standard signal already pending is not queued twice (its first
+ * siginfo stays), as on Linux.
+ */
+int signal_send(struct process *p, struct lthread *lt, int sig, const struct ksiginfo *info)
 {
+	struct thread *wake[8];
+	int nwake = 0;
+
 	if (sig < 1 || sig > LINUX_NSIG)
 		return -EINVAL;
 	spin_lock(&p->lock);
-	if (lt)
-		lt->pending |= BIT(sig);
-	else
-		p->pending |= BIT(sig);
+	uint64_t *pending = lt ? &lt->pending : &p->pending;
+	struct ksiginfo *slot = lt ? &lt->info[sig - 1] : &p->info[sig - 1];
+
+	if (!(*pending & BIT(sig))) {
+		*pending |= BIT(sig);
+		*slot = *info;
+	}
+	for (struct list *l = p->threads.next; l != &p->threads && nwake < 8; l = l->next) {
+		struct lthread *t = list_entry(l, struct lthread, link);
+
+		if ((!lt || t == lt) && t->t)
+			wake[nwake++] = t->t;
+	}
 	spin_unlock(&p->lock);
+	/* seq_cst: the pending bit before sigwaiting is read; pairs with the waiter's fence. */
+	atomic_thread_fence(memory_order_seq_cst);
+	/*
+	 * thread_wake only changes a BLOCKED thread: one asleep in sigwaiting
+	 * state rechecks its pending set; any other sleeper is left alone by
+	 * the checks below (signal_sleep() and the poll wait mark themselves).
+	 */
+	for (int i = 0; i < nwake; i++) {
+		struct lthread *t = container_of(wake[i]->ustate, struct lthread, us);
+
+		if (__atomic_load_n(&t->sigwaiting, __ATOMIC_ACQUIRE))
+			thread_wake(wake[i]);
+		else
+			thread_kick(wake[i]);
+	}
 	return 0;
 }
 
-/* The next signal lt may take, removed from the pending sets; 0 if none. */
-static int dequeue(struct lthread *lt)
+/*
+ * The next signal lt may take (not blocked; or, with want, one of want
+ * whether blocked or not), removed from the pending sets with its info; 0
+ * if none.
+ */
+static int dequeue_set(struct lthread *lt, uint64_t want, struct ksiginfo *info)
 {
 	struct process *p = lt->proc;
 	uint64_t ready;
 	int sig = 0;
 
 	spin_lock(&p->lock);
-	ready = (lt->pending | p->pending) & ~(lt->sigmask & ~UNBLOCKABLE);
+	ready = (lt->pending | p->pending) & (want ? want : ~(lt->sigmask & ~UNBLOCKABLE));
 	if (ready) {
 		sig = __builtin_ctzll(ready) + 1;
-		if (lt->pending & BIT(sig))
+		if (lt->pending & BIT(sig)) {
 			lt->pending &= ~BIT(sig);
-		else
+			*info = lt->info[sig - 1];
+		} else {
 			p->pending &= ~BIT(sig);
+			*info = p->info[sig - 1];
+		}
 	}
 	spin_unlock(&p->lock);
 	return sig;
+}
+
+static bool deliverable(struct lthread *lt, uint64_t want)
+{
+	uint64_t pend = __atomic_load_n(&lt->pending, __ATOMIC_RELAXED) |
+			__atomic_load_n(&lt->proc->pending, __ATOMIC_RELAXED);
+
+	return pend & (want ? want : ~(lt->sigmask & ~UNBLOCKABLE));
+}
+
+/*
+ * Sleeps until a signal in want (0: any unblocked one) is pending, or ns
+ * pass (0: no limit).  The BLOCKED state is set before the check, so a
+ * signal_send between the check and the sleep wakes it (no lost wake-up).
+ * Returns false on time-out.
+ */
+bool signal_sleep(struct lthread *lt, uint64_t want, uint64_t ns)
+{
+	uint64_t end = ns ? clock_ns() + ns : 0;
+
+	for (;;) {
+		__atomic_store_n(&lt->sigwaiting, true, __ATOMIC_RELAXED);
+		thread_block_prepare();
+		/* seq_cst: sigwaiting before the pending sets are read; pairs with signal_send's. */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (deliverable(lt, want)) {
+			thread_block_cancel();
+			break;
+		}
+		uint64_t now = clock_ns();
+
+		if (end && now >= end) {
+			thread_block_cancel();
+			__atomic_store_n(&lt->sigwaiting, false, __ATOMIC_RELAXED);
+			return false;
+		}
+		thread_block_timeout(end ? end - now : 0);
+	}
+	__atomic_store_n(&lt->sigwaiting, false, __ATOMIC_RELAXED);
+	return true;
 }
 
 static bool on_altstack(const struct lthread *lt, uint64_t sp)
@@ -213,9 +293,8 @@ static bool on_altstack(const struct lthread *lt, uint64_t sp)
 }
 
 static int deliver(struct lthread *lt, struct trap_frame *tf, int sig, const struct k_sigaction *ka,
-		   uint64_t addr, int code)
+		   const struct ksiginfo *si, uint64_t addr)
 {
-	/* On the stack: a per-CPU buffer would be another CPU's after a preemption moved us. */
 	uint8_t fx[512] __attribute__((aligned(16)));
 	struct rt_sigframe f;
 	uint64_t sp = tf->rsp - 128, fp; /* below the red zone */
@@ -263,9 +342,14 @@ static int deliver(struct lthread *lt, struct trap_frame *tf, int sig, const str
 	};
 	f.uc.sigmask = lt->sigmask;
 	f.info.signo = sig;
-	f.info.code = code;
-	if (code > 0)
-		f.info.addr = addr;
+	f.info.code = si->code;
+	if (si->code > 0 && si->code != SI_KERNEL) {
+		f.info.addr = addr; /* a fault */
+	} else {
+		f.info.kill.pid = si->pid;
+		f.info.kill.uid = 0;
+		memcpy(f.info.bytes + 8, &si->value, sizeof(si->value));
+	}
 	arch_fpu_save(fx);
 	if (copy_to_user(fp, fx, 512) || copy_to_user(sp, &f, sizeof(f)))
 		return -EFAULT;
@@ -294,8 +378,10 @@ static int deliver(struct lthread *lt, struct trap_frame *tf, int sig, const str
 }
 
 /* Acts on sig for the running thread; returns when the program goes on. */
-static void act(struct trap_frame *tf, int sig, uint64_t addr, int code, bool fault)
+static void act(struct trap_frame *tf, int sig, const struct ksiginfo *si, bool fault)
 {
+	uint64_t addr = fault ? si->value : 0;
+
 	struct lthread *lt = lthread_current();
 	struct k_sigaction ka;
 
@@ -311,7 +397,7 @@ static void act(struct trap_frame *tf, int sig, uint64_t addr, int code, bool fa
 			return;
 		die(sig, tf, addr, fault);
 	}
-	if (deliver(lt, tf, sig, &ka, addr, code))
+	if (deliver(lt, tf, sig, &ka, si, addr))
 		die(fault ? sig : SIGSEGV, tf, addr, true);
 }
 
@@ -352,8 +438,10 @@ void signal_fault(struct trap_frame *tf, uint64_t addr)
 	/* A blocked fault signal cannot wait: Linux kills the process. */
 	if (lt->sigmask & BIT(sig))
 		die(sig, tf, addr, true);
+	struct ksiginfo info = { code, 0, addr };
+
 	__asm__ volatile("sti" ::: "memory");
-	act(tf, sig, addr, code, true);
+	act(tf, sig, &info, true);
 	__asm__ volatile("cli" ::: "memory");
 }
 
@@ -372,10 +460,11 @@ void signal_exit_work(struct trap_frame *tf)
 		      __atomic_load_n(&lt->proc->pending, __ATOMIC_RELAXED)))
 			return;
 		__asm__ volatile("sti" ::: "memory");
-		int sig = dequeue(lt);
+		struct ksiginfo info;
+		int sig = dequeue_set(lt, 0, &info);
 
 		if (sig)
-			act(tf, sig, 0, SI_USER, false);
+			act(tf, sig, &info, false);
 		__asm__ volatile("cli" ::: "memory");
 		if (!sig)
 			return;
@@ -452,8 +541,7 @@ long sys_rt_sigreturn(void)
 {
 	struct lthread *lt = lthread_current();
 	struct trap_frame *tf = user_regs();
-	uint8_t fx[512]
-		__attribute__((aligned(16))); /* not per CPU: threads move (see deliver()) */
+	uint8_t fx[512] __attribute__((aligned(16)));
 	struct linux_ucontext uc;
 	uint64_t frame = tf->rsp - 8; /* the handler's ret popped pretcode */
 
@@ -537,9 +625,11 @@ long sys_kill(long pid, long sig)
 
 	if (pid != p->pid && pid != 0 && pid != -1)
 		return -ESRCH;
+	struct ksiginfo info = { SI_USER, p->pid, 0 };
+
 	if (sig == 0)
 		return 0;
-	return signal_send(p, NULL, (int)sig);
+	return signal_send(p, NULL, (int)sig, &info);
 }
 
 long sys_tgkill(long tgid, long tid, long sig)
@@ -552,7 +642,9 @@ long sys_tgkill(long tgid, long tid, long sig)
 	lt = find_thread(p, tid);
 	if (!lt)
 		return -ESRCH;
-	return sig ? signal_send(p, lt, (int)sig) : 0;
+	struct ksiginfo info = { SI_TKILL, p->pid, 0 };
+
+	return sig ? signal_send(p, lt, (int)sig, &info) : 0;
 }
 
 long sys_tkill(long tid, long sig)
@@ -560,33 +652,118 @@ long sys_tkill(long tid, long sig)
 	return sys_tgkill(proc_current()->pid, tid, sig);
 }
 
+/* Waits with mask in place for a signal it lets through, which is then taken; always EINTR. */
+static long suspend(struct lthread *lt, uint64_t mask)
+{
+	struct trap_frame *tf = user_regs();
+	struct ksiginfo info;
+	uint64_t old;
+	int sig;
+
+	spin_lock(&lt->proc->lock);
+	old = lt->sigmask;
+	lt->sigmask = mask & ~UNBLOCKABLE;
+	spin_unlock(&lt->proc->lock);
+	signal_sleep(lt, 0, 0);
+	sig = dequeue_set(lt, 0, &info);
+	spin_lock(&lt->proc->lock);
+	lt->sigmask = old;
+	spin_unlock(&lt->proc->lock);
+	if (sig) {
+		/* The handler's frame saves the old mask: sigreturn restores it. */
+		tf->rax = (uint64_t)-EINTR;
+		act(tf, sig, &info, false);
+	}
+	return -EINTR;
+}
+
 long sys_rt_sigsuspend(long set_p, long size)
 {
-	struct lthread *lt = lthread_current();
-	uint64_t set, old;
+	uint64_t set;
 
 	if (size != 8)
 		return -EINVAL;
 	if (copy_from_user(&set, (uintptr_t)set_p, 8))
 		return -EFAULT;
-	spin_lock(&lt->proc->lock);
-	old = lt->sigmask;
-	lt->sigmask = set & ~UNBLOCKABLE;
-	spin_unlock(&lt->proc->lock);
-	/* Wait for a signal the new mask lets through (polled: waits are not interruptible yet). */
-	while (!((lt->pending | lt->proc->pending) & ~lt->sigmask))
-		thread_sleep_ns(1000000);
-	int sig = dequeue(lt);
+	return suspend(lthread_current(), set);
+}
 
-	spin_lock(&lt->proc->lock);
-	lt->sigmask = old;
-	spin_unlock(&lt->proc->lock);
-	if (sig) {
-		/* Deliver with the suspend mask's handler frame restoring the old mask. */
-		struct trap_frame *tf = user_regs();
+long sys_pause(void)
+{
+	return suspend(lthread_current(), lthread_current()->sigmask);
+}
 
-		tf->rax = (uint64_t)-EINTR;
-		act(tf, sig, 0, SI_USER, false);
+long sys_rt_sigtimedwait(long set_p, long info_p, long ts_p, long size)
+{
+	struct lthread *lt = lthread_current();
+	struct ksiginfo ki;
+	uint64_t set, ns = 0;
+	int64_t ts[2];
+	int sig;
+
+	if (size != 8)
+		return -EINVAL;
+	if (copy_from_user(&set, (uintptr_t)set_p, 8))
+		return -EFAULT;
+	set &= ~UNBLOCKABLE;
+	if (ts_p) {
+		if (copy_from_user(ts, (uintptr_t)ts_p, sizeof(ts)))
+			return -EFAULT;
+		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+			return -EINVAL;
+		ns = (uint64_t)MIN(ts[0], 1ll << 32) * 1000000000ull + (uint64_t)ts[1];
 	}
-	return -EINTR;
+	if (!set)
+		return -EINVAL;
+	if (!(ts_p && !ns) && !signal_sleep(lt, set, ns))
+		return -EAGAIN;
+	sig = dequeue_set(lt, set, &ki);
+	if (!sig)
+		return ts_p ? -EAGAIN : -EINTR;
+	if (info_p) {
+		struct linux_siginfo si;
+
+		memset(&si, 0, sizeof(si));
+		si.signo = sig;
+		si.code = ki.code;
+		si.kill.pid = ki.pid;
+		memcpy(si.bytes + 8, &ki.value, sizeof(ki.value));
+		if (copy_to_user((uintptr_t)info_p, &si, sizeof(si)))
+			return -EFAULT;
+	}
+	return sig;
+}
+
+static long queueinfo(struct lthread *lt, long sig, long info_p)
+{
+	struct process *p = proc_current();
+	struct linux_siginfo si;
+	struct ksiginfo ki;
+
+	if (copy_from_user(&si, (uintptr_t)info_p, sizeof(si)))
+		return -EFAULT;
+	/* Only negative codes may come from a program (Linux: EPERM otherwise). */
+	if (si.code >= 0 || si.code == SI_TKILL)
+		return -EPERM;
+	ki.code = si.code;
+	ki.pid = p->pid;
+	memcpy(&ki.value, si.bytes + 8, sizeof(ki.value));
+	return sig ? signal_send(p, lt, (int)sig, &ki) : 0;
+}
+
+long sys_rt_sigqueueinfo(long pid, long sig, long info_p)
+{
+	if (pid != proc_current()->pid && pid != 0)
+		return -ESRCH;
+	return queueinfo(NULL, sig, info_p);
+}
+
+long sys_rt_tgsigqueueinfo(long tgid, long tid, long sig, long info_p)
+{
+	struct lthread *lt;
+
+	if (tgid != proc_current()->pid)
+		return -ESRCH;
+	lt = find_thread(proc_current(), tid);
+	return lt ? queueinfo(lt, sig, info_p) : -ESRCH;
 }

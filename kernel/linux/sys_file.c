@@ -80,6 +80,19 @@ static int get_path(long upath, char **out)
 	return 0;
 }
 
+/* Two paths (rename, link, symlink); both freed by the caller on success. */
+static int get_paths(long ua, long ub, char **a, char **b)
+{
+	int err = get_path(ua, a);
+
+	if (err)
+		return err;
+	err = get_path(ub, b);
+	if (err)
+		kfree(*a);
+	return err;
+}
+
 static bool is_regular(int fd)
 {
 	struct vfs_stat st;
@@ -102,11 +115,26 @@ static void bounce_free(char *small, char *buf)
 		kfree(buf);
 }
 
-static long do_read(int fd, uintptr_t ubuf, size_t n, int64_t pos)
+/* One chunk through the VFS; pos < 0: the file position. */
+static int vfs_io(int fd, bool write, char *buf, size_t n, int64_t pos, size_t *done)
+{
+	if (write)
+		return pos < 0 ? vfs_write(files(), fd, buf, n, done) :
+				 vfs_pwrite(files(), fd, buf, n, (uint64_t)pos, done);
+	return pos < 0 ? vfs_read(files(), fd, buf, n, done) :
+			 vfs_pread(files(), fd, buf, n, (uint64_t)pos, done);
+}
+
+/*
+ * read, write, pread, pwrite (pos < 0: the file position), in chunks of
+ * the bounce buffer.  Writes go on until all is written; reads go on only
+ * for a regular file (a pipe or the console answers what it has).
+ */
+static long do_io(int fd, bool write, uintptr_t ubuf, size_t n, int64_t pos)
 {
 	size_t total = 0, chunk = MIN(n, (size_t)CHUNK), done;
 	char small[SMALL];
-	bool whole;
+	bool more;
 	char *buf;
 	int err = 0;
 
@@ -115,59 +143,37 @@ static long do_read(int fd, uintptr_t ubuf, size_t n, int64_t pos)
 	buf = bounce(small, chunk);
 	if (!buf)
 		return -ENOMEM;
-	whole = n > chunk && is_regular(fd);
+	more = write || (n > chunk && is_regular(fd));
 	do {
 		size_t want = MIN(chunk, n - total);
 
-		if (pos < 0)
-			err = vfs_read(files(), fd, buf, want, &done);
-		else
-			err = vfs_pread(files(), fd, buf, want, (uint64_t)pos + total, &done);
+		if (write && copy_from_user(buf, ubuf + total, want)) {
+			err = -EFAULT;
+			break;
+		}
+		err = vfs_io(fd, write, buf, want, pos < 0 ? -1 : pos + (int64_t)total, &done);
 		if (err)
 			break;
-		if (copy_to_user(ubuf + total, buf, done)) {
+		if (!write && copy_to_user(ubuf + total, buf, done)) {
 			err = -EFAULT;
 			break;
 		}
 		total += done;
 		if (done < want)
 			break;
-	} while (whole && total < n);
+	} while (more && total < n);
 	bounce_free(small, buf);
 	return total ? (long)total : err;
 }
 
+static long do_read(int fd, uintptr_t ubuf, size_t n, int64_t pos)
+{
+	return do_io(fd, false, ubuf, n, pos);
+}
+
 static long do_write(int fd, uintptr_t ubuf, size_t n, int64_t pos)
 {
-	size_t total = 0, chunk = MIN(n, (size_t)CHUNK), done;
-	char small[SMALL];
-	char *buf;
-	int err = 0;
-
-	if (!user_range_ok(ubuf, n))
-		return -EFAULT;
-	buf = bounce(small, chunk);
-	if (!buf)
-		return -ENOMEM;
-	do {
-		size_t want = MIN(chunk, n - total);
-
-		if (copy_from_user(buf, ubuf + total, want)) {
-			err = -EFAULT;
-			break;
-		}
-		if (pos < 0)
-			err = vfs_write(files(), fd, buf, want, &done);
-		else
-			err = vfs_pwrite(files(), fd, buf, want, (uint64_t)pos + total, &done);
-		if (err)
-			break;
-		total += done;
-		if (done < want)
-			break;
-	} while (total < n);
-	bounce_free(small, buf);
-	return total ? (long)total : err;
+	return do_io(fd, true, ubuf, n, pos);
 }
 
 long sys_read(long fd, long buf, long n)
@@ -190,6 +196,17 @@ long sys_pwrite64(long fd, long buf, long n, long pos)
 	return pos < 0 ? -EINVAL : do_write((int)fd, (uintptr_t)buf, (size_t)n, pos);
 }
 
+/* After a part of a vector moved: can the next part move without waiting? */
+static bool more_ready(int fd, bool write)
+{
+	int revents = 0;
+
+	if (is_regular(fd))
+		return true;
+	vfs_poll(files(), fd, write ? POLLOUT : POLLIN, &revents);
+	return revents & (write ? POLLOUT : POLLIN | POLLHUP);
+}
+
 static long do_iov(long fd, long uiov, long cnt, int64_t pos, bool write)
 {
 	struct vfs_iovec iov[16];
@@ -209,6 +226,9 @@ static long do_iov(long fd, long uiov, long cnt, int64_t pos, bool write)
 
 			if (!iov[j].len)
 				continue;
+			/* A pipe or the console: go on only while more is there, as Linux does. */
+			if (total && !more_ready((int)fd, write))
+				return total;
 			r = write ? do_write((int)fd, (uintptr_t)iov[j].base, iov[j].len, at) :
 				    do_read((int)fd, (uintptr_t)iov[j].base, iov[j].len, at);
 			if (r < 0)
@@ -589,16 +609,23 @@ long sys_chdir(long upath)
 	return err;
 }
 
-long sys_mkdirat(long dirfd, long upath, long mode)
+/* mkdirat and fchmodat: one path and a mode. */
+static long path_mode_op(long dirfd, long upath, long mode,
+			 int (*op)(struct fdtable *, int, const char *, uint32_t))
 {
 	char *path;
 	int err = get_path(upath, &path);
 
 	if (err)
 		return err;
-	err = vfs_mkdir(files(), (int)dirfd, path, (uint32_t)mode & 07777);
+	err = op(files(), (int)dirfd, path, (uint32_t)mode & 07777);
 	kfree(path);
 	return err;
+}
+
+long sys_mkdirat(long dirfd, long upath, long mode)
+{
+	return path_mode_op(dirfd, upath, mode, vfs_mkdir);
 }
 
 long sys_mkdir(long upath, long mode)
@@ -640,14 +667,9 @@ long sys_renameat2(long olddir, long uold, long newdir, long unew, long flags)
 
 	if (flags & ~RENAME_NOREPLACE)
 		return -EINVAL;
-	err = get_path(uold, &from);
+	err = get_paths(uold, unew, &from, &to);
 	if (err)
 		return err;
-	err = get_path(unew, &to);
-	if (err) {
-		kfree(from);
-		return err;
-	}
 	if ((flags & RENAME_NOREPLACE) && !vfs_stat(files(), (int)newdir, to, false, &st))
 		err = -EEXIST;
 	else
@@ -670,15 +692,12 @@ long sys_rename(long uold, long unew)
 long sys_symlinkat(long utarget, long dirfd, long upath)
 {
 	char *target, *path;
-	int err = get_path(utarget, &target);
+	int err = get_paths(utarget, upath, &target, &path);
 
 	if (err)
 		return err;
-	err = get_path(upath, &path);
-	if (!err) {
-		err = vfs_symlink(files(), target, (int)dirfd, path);
-		kfree(path);
-	}
+	err = vfs_symlink(files(), target, (int)dirfd, path);
+	kfree(path);
 	kfree(target);
 	return err;
 }
@@ -695,14 +714,11 @@ long sys_linkat(long olddir, long uold, long newdir, long unew, long flags)
 
 	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	err = get_path(uold, &from);
+	err = get_paths(uold, unew, &from, &to);
 	if (err)
 		return err;
-	err = get_path(unew, &to);
-	if (!err) {
-		err = vfs_link(files(), (int)olddir, from, (int)newdir, to);
-		kfree(to);
-	}
+	err = vfs_link(files(), (int)olddir, from, (int)newdir, to);
+	kfree(to);
 	kfree(from);
 	return err;
 }
@@ -775,14 +791,7 @@ long sys_fdatasync(long fd)
 
 long sys_fchmodat(long dirfd, long upath, long mode)
 {
-	char *path;
-	int err = get_path(upath, &path);
-
-	if (err)
-		return err;
-	err = vfs_chmod(files(), (int)dirfd, path, (uint32_t)mode & 07777);
-	kfree(path);
-	return err;
+	return path_mode_op(dirfd, upath, mode, vfs_chmod);
 }
 
 long sys_chmod(long upath, long mode)

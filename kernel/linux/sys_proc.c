@@ -7,6 +7,7 @@
 #include <osprey/mm.h>
 #include <osprey/percpu.h>
 #include <osprey/time.h>
+#include <osprey/vdso.h>
 
 #include "internal.h"
 
@@ -353,7 +354,8 @@ long sys_clone(long flags, long stack, long ptid, long ctid, long tls)
 	return tid;
 }
 
-static int futex_timeout(long ts_p, bool absolute, uint64_t *ns)
+/* A time-out as ns from now (0: none); an absolute one on the monotonic or realtime clock. */
+static int futex_timeout(long ts_p, bool absolute, bool realtime, uint64_t *ns)
 {
 	int64_t ts[2];
 
@@ -367,7 +369,11 @@ static int futex_timeout(long ts_p, bool absolute, uint64_t *ns)
 	uint64_t t = (uint64_t)ts[0] * 1000000000ull + (uint64_t)ts[1];
 
 	if (absolute) {
-		uint64_t now = clock_ns();
+		int64_t sec, nsec;
+		uint64_t now;
+
+		time_clock_get(realtime ? 0 : 1, &sec, &nsec);
+		now = (uint64_t)sec * 1000000000ull + (uint64_t)nsec;
 
 		if (t <= now)
 			return -ETIMEDOUT;
@@ -382,7 +388,7 @@ long sys_futex(long uaddr, long op, long val, long ts_p, long uaddr2, long val3)
 	int cmd = (int)(op & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME));
 	uint32_t cur;
 	uint64_t ns;
-	int err, n;
+	int err;
 
 	if ((uaddr & 3) || copy_from_user(&cur, (uintptr_t)uaddr, sizeof(cur)))
 		return -EFAULT;
@@ -392,7 +398,7 @@ long sys_futex(long uaddr, long op, long val, long ts_p, long uaddr2, long val3)
 		if (cmd == FUTEX_WAIT_BITSET && !val3)
 			return -EINVAL;
 		/* FUTEX_WAIT's time-out is relative; the BITSET one is absolute. */
-		err = futex_timeout(ts_p, cmd == FUTEX_WAIT_BITSET, &ns);
+		err = futex_timeout(ts_p, cmd == FUTEX_WAIT_BITSET, op & FUTEX_CLOCK_REALTIME, &ns);
 		if (err)
 			return err;
 		if (cur != (uint32_t)val)
@@ -402,16 +408,16 @@ long sys_futex(long uaddr, long op, long val, long ts_p, long uaddr2, long val3)
 	case FUTEX_WAKE_BITSET:
 		return futex_wake((const uint32_t *)uaddr, (int)val);
 	case FUTEX_REQUEUE:
-	case FUTEX_CMP_REQUEUE:
-		if (cmd == FUTEX_CMP_REQUEUE && cur != (uint32_t)val3)
-			return -EAGAIN;
-		/*
-		 * Requeue as wake: the waiters moved to uaddr2 would be woken by a
-		 * later wake of uaddr2; waking them now is allowed (a spurious
-		 * wake-up, which every futex user handles) and never loses one.
-		 */
-		n = futex_wake((const uint32_t *)uaddr, (int)val);
-		return n + futex_wake((const uint32_t *)uaddr2, (int)(long)ts_p);
+	case FUTEX_CMP_REQUEUE: {
+		uint32_t cmp = (uint32_t)val3;
+
+		/* The fourth argument is the number to move, not a time-out. */
+		if (val < 0 || ts_p < 0 || (uaddr2 & 3) || !user_range_ok((uintptr_t)uaddr2, 4))
+			return -EINVAL;
+		return futex_requeue((const uint32_t *)uaddr, (int)MIN(val, 1l << 30),
+				     (const uint32_t *)uaddr2, (int)MIN(ts_p, 1l << 30),
+				     cmd == FUTEX_CMP_REQUEUE ? &cmp : NULL);
+	}
 	default:
 		return -ENOSYS;
 	}

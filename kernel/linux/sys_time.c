@@ -3,6 +3,7 @@
  * a program gets the same answer with or without a system call.  Sleeps
  * are the scheduler's timed sleeps (sub-millisecond expiry).
  */
+#include <osprey/percpu.h>
 #include <osprey/time.h>
 #include <osprey/vdso.h>
 
@@ -77,7 +78,11 @@ static int read_ts(long p, struct ts *t)
 	return 0;
 }
 
-static void sleep_until(int clock, int64_t deadline_ns)
+/*
+ * Sleeps until the clock reads deadline_ns; -EINTR if a signal came first,
+ * with the time left in *left_ns.
+ */
+static int sleep_until(int clock, int64_t deadline_ns, int64_t *left_ns)
 {
 	for (;;) {
 		struct ts now;
@@ -85,33 +90,199 @@ static void sleep_until(int clock, int64_t deadline_ns)
 		time_clock_get(clock, &now.sec, &now.nsec);
 		int64_t left = deadline_ns - (now.sec * NSEC + now.nsec);
 
+		*left_ns = left > 0 ? left : 0;
 		if (left <= 0)
-			return;
-		thread_sleep_ns((uint64_t)left);
+			return 0;
+		if (signal_sleep(lthread_current(), 0, (uint64_t)left))
+			return -EINTR;
 	}
 }
 
 long sys_clock_nanosleep(long clock, long flags, long req, long rem)
 {
 	struct ts t, now;
+	int64_t left;
 	int err;
 
-	(void)rem; /* sleeps are not interrupted by signals yet: nothing remains */
 	if (clock != 0 && clock != 1 && clock != 7)
 		return clock == 2 || clock == 3 ? -ENOTSUP : -EINVAL;
 	err = read_ts(req, &t);
 	if (err)
 		return err;
-	if (flags & TIMER_ABSTIME) {
-		sleep_until((int)clock, t.sec * NSEC + t.nsec);
-		return 0;
-	}
+	if (flags & TIMER_ABSTIME)
+		return sleep_until((int)clock, t.sec * NSEC + t.nsec, &left);
 	time_clock_get((int)clock, &now.sec, &now.nsec);
-	sleep_until((int)clock, now.sec * NSEC + now.nsec + t.sec * NSEC + t.nsec);
-	return 0;
+	err = sleep_until((int)clock, now.sec * NSEC + now.nsec + t.sec * NSEC + t.nsec, &left);
+	if (err == -EINTR && rem) {
+		struct ts r = { left / NSEC, left % NSEC };
+
+		if (copy_to_user((uintptr_t)rem, &r, sizeof(r)))
+			return -EFAULT;
+	}
+	return err;
 }
 
 long sys_nanosleep(long req, long rem)
 {
 	return sys_clock_nanosleep(1, 0, req, rem);
+}
+
+/*
+ * alarm and setitimer(ITIMER_REAL): one kernel thread per process, made on
+ * first use, sleeps until the deadline and sends SIGALRM to the process.
+ * The deadline is under proc->lock; the thread sets BLOCKED before it
+ * reads it, so a new deadline's wake-up is never lost.
+ */
+static void itimer_main(void *arg)
+{
+	struct process *p = arg;
+	const struct ksiginfo info = { SI_KERNEL, 0, 0 };
+
+	for (;;) {
+		thread_block_prepare();
+		spin_lock(&p->lock);
+		uint64_t at = p->itimer_at, now = clock_ns();
+
+		if (at && now >= at) {
+			p->itimer_at = p->itimer_every ? MAX(at + p->itimer_every, now + 1) : 0;
+			spin_unlock(&p->lock);
+			thread_block_cancel();
+			signal_send(p, NULL, 14 /* SIGALRM */, &info);
+			continue;
+		}
+		spin_unlock(&p->lock);
+		thread_block_timeout(at ? at - now : 0);
+	}
+}
+
+/* Arms the timer (at 0: off); the old deadline and interval come back in *old_at, *old_every. */
+static int itimer_set(uint64_t at, uint64_t every, uint64_t *old_at, uint64_t *old_every)
+{
+	struct process *p = proc_current();
+	struct thread *t;
+	int err = 0;
+
+	spin_lock(&p->lock);
+	*old_at = p->itimer_at;
+	*old_every = p->itimer_every;
+	p->itimer_at = at;
+	p->itimer_every = every;
+	t = p->itimer;
+	spin_unlock(&p->lock);
+	if (t) {
+		thread_wake(t);
+	} else if (at) {
+		err = thread_create("itimer", itimer_main, p, &t);
+		if (!err) {
+			thread_detach(t);
+			spin_lock(&p->lock);
+			p->itimer = t;
+			spin_unlock(&p->lock);
+		}
+	}
+	return err;
+}
+
+long sys_alarm(long seconds)
+{
+	uint64_t old_at, old_every, now = clock_ns();
+	uint64_t at = seconds ? now + (uint64_t)(unsigned)seconds * NSEC : 0;
+	int err = itimer_set(at, 0, &old_at, &old_every);
+
+	if (err)
+		return err;
+	/* The seconds left of the old alarm, rounded up (0 only when none). */
+	return old_at > now ? (long)((old_at - now + NSEC - 1) / NSEC) : 0;
+}
+
+struct itimerval {
+	int64_t every_sec, every_usec, value_sec, value_usec;
+};
+
+static void itimer_to_user(uint64_t at, uint64_t every, struct itimerval *v)
+{
+	uint64_t now = clock_ns(), left = at > now ? at - now : (at ? 1000 : 0);
+
+	v->every_sec = (int64_t)(every / NSEC);
+	v->every_usec = (int64_t)(every % NSEC / 1000);
+	v->value_sec = (int64_t)(left / NSEC);
+	v->value_usec = (int64_t)(left % NSEC / 1000);
+}
+
+long sys_getitimer(long which, long cur)
+{
+	struct process *p = proc_current();
+	struct itimerval v;
+
+	if (which != 0)
+		return which == 1 || which == 2 ? -ENOTSUP : -EINVAL;
+	spin_lock(&p->lock);
+	itimer_to_user(p->itimer_at, p->itimer_every, &v);
+	spin_unlock(&p->lock);
+	return copy_to_user((uintptr_t)cur, &v, sizeof(v));
+}
+
+long sys_setitimer(long which, long new_p, long old_p)
+{
+	struct itimerval v;
+	uint64_t at = 0, every, old_at, old_every;
+	int err;
+
+	if (which != 0)
+		return which == 1 || which == 2 ? -ENOTSUP : -EINVAL;
+	if (copy_from_user(&v, (uintptr_t)new_p, sizeof(v)))
+		return -EFAULT;
+	if (v.every_sec < 0 || v.value_sec < 0 || v.every_usec < 0 || v.every_usec >= 1000000 ||
+	    v.value_usec < 0 || v.value_usec >= 1000000)
+		return -EINVAL;
+	every = (uint64_t)MIN(v.every_sec, 1ll << 32) * NSEC + (uint64_t)v.every_usec * 1000;
+	if (v.value_sec || v.value_usec)
+		at = clock_ns() + (uint64_t)MIN(v.value_sec, 1ll << 32) * NSEC +
+		     (uint64_t)v.value_usec * 1000;
+	err = itimer_set(at, at ? every : 0, &old_at, &old_every);
+	if (err)
+		return err;
+	if (old_p) {
+		itimer_to_user(old_at, old_every, &v);
+		if (copy_to_user((uintptr_t)old_p, &v, sizeof(v)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+long sys_getcpu(long cpu_p, long node_p, long cache)
+{
+	uint32_t cpu = cpu_id(), node = 0;
+
+	(void)cache;
+	if (cpu_p && copy_to_user((uintptr_t)cpu_p, &cpu, sizeof(cpu)))
+		return -EFAULT;
+	if (node_p && copy_to_user((uintptr_t)node_p, &node, sizeof(node)))
+		return -EFAULT;
+	return 0;
+}
+
+long sys_clock_settime(long clock, long tp)
+{
+	struct ts t;
+	int err;
+
+	if (clock != 0)
+		return -EINVAL; /* only CLOCK_REALTIME can be set */
+	err = read_ts(tp, &t);
+	return err ? err : time_set_realtime(t.sec, t.nsec);
+}
+
+long sys_settimeofday(long tv, long tz)
+{
+	int64_t v[2];
+
+	(void)tz; /* the kernel's time zone is not kept (UTC) */
+	if (!tv)
+		return 0;
+	if (copy_from_user(v, (uintptr_t)tv, sizeof(v)))
+		return -EFAULT;
+	if (v[1] < 0 || v[1] >= 1000000)
+		return -EINVAL;
+	return time_set_realtime(v[0], v[1] * 1000);
 }

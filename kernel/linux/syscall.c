@@ -135,6 +135,23 @@ static void show_buf(uintptr_t p, long len)
 	kprintf("\"%s", (size_t)len > n ? "..." : "");
 }
 
+static void show_iov(uintptr_t p, long n)
+{
+	struct vfs_iovec iov;
+
+	kprintf("[");
+	for (long i = 0; i < n && i < 4; i++) {
+		if (copy_from_user(&iov, p + (uintptr_t)i * sizeof(iov), sizeof(iov))) {
+			kprintf("%s0x%lx", i ? ", " : "", (unsigned long)p);
+			break;
+		}
+		kprintf("%s{iov_base=", i ? ", " : "");
+		show_buf((uintptr_t)iov.base, (long)iov.len);
+		kprintf(", iov_len=%lu}", (unsigned long)iov.len);
+	}
+	kprintf("%s]", n > 4 ? ", ..." : "");
+}
+
 static void show_open_flags(long f)
 {
 	static const struct {
@@ -198,6 +215,9 @@ static void show_arg(char kind, long v, long next, long ret, bool done)
 			show_buf((uintptr_t)v, ret);
 		else
 			kprintf("0x%lx", (unsigned long)v);
+		break;
+	case 'v': /* an iovec array; its length is the next argument */
+		show_iov((uintptr_t)v, next);
 		break;
 	case 'o':
 		show_open_flags(v);

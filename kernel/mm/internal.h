@@ -148,6 +148,49 @@ struct kcache {
 	uint64_t mag_pages;	     /* [d] pages holding magazines (kept for reuse) */
 };
 
+/*
+ * A cache's geometry, as constant expressions so that a cache can also be
+ * set up at compile time (KCACHE_INIT, for the heap's classes: under TCG
+ * the boot pays for every line of set-up code it runs).  kcache_init() uses
+ * the same macros.  Objects are at least 16 bytes, in multiples of 16; a
+ * slab is the smallest block (order 0..MAX_ORDER) holding SLAB_MIN_OBJS.
+ */
+#define SLAB_MIN_OBJS 8
+#define KCACHE_SIZE(n) (((n) < 16 ? 16u : (uint32_t)(n) + 15) & ~15u)
+#define KCACHE_FIRST ((uint32_t)((sizeof(struct slab) + 15) & ~(size_t)15))
+#define KCACHE_OBJS(size, order) \
+	((uint32_t)((((uint64_t)MM_PAGE_SIZE << (order)) - KCACHE_FIRST) / (size)))
+#define KCACHE_FITS(size, order) (KCACHE_OBJS(size, order) >= SLAB_MIN_OBJS)
+/* MAX_ORDER + 1 when no block is big enough. */
+#define KCACHE_ORDER(size)            \
+	(KCACHE_FITS(size, 0)  ? 0 :  \
+	 KCACHE_FITS(size, 1)  ? 1 :  \
+	 KCACHE_FITS(size, 2)  ? 2 :  \
+	 KCACHE_FITS(size, 3)  ? 3 :  \
+	 KCACHE_FITS(size, 4)  ? 4 :  \
+	 KCACHE_FITS(size, 5)  ? 5 :  \
+	 KCACHE_FITS(size, 6)  ? 6 :  \
+	 KCACHE_FITS(size, 7)  ? 7 :  \
+	 KCACHE_FITS(size, 8)  ? 8 :  \
+	 KCACHE_FITS(size, 9)  ? 9 :  \
+	 KCACHE_FITS(size, 10) ? 10 : \
+				 MAX_ORDER + 1)
+_Static_assert(MAX_ORDER == 10, "KCACHE_ORDER tries orders 0..10");
+#define KCACHE_INV(size) ((uint32_t)(((1ull << 32) + (size)-1) / (size)))
+
+/*
+ * A static initializer for the cache `self` (its own name, for the list
+ * heads), equal to what kcache_init() makes, with the given id.  size must
+ * already be a multiple of 16 that fits a slab.
+ */
+#define KCACHE_INIT(self, nm, sz, z, source, ident)                                               \
+	{                                                                                         \
+		.name = (nm), .size = (sz), .per_slab = KCACHE_OBJS(sz, KCACHE_ORDER(sz)),        \
+		.first = KCACHE_FIRST, .inv = KCACHE_INV(sz), .order = (uint8_t)KCACHE_ORDER(sz), \
+		.id = (ident), .zone = (z), .src = source, .lock = SPINLOCK_INIT(nm),             \
+		.partial = LIST_HEAD_INIT((self).partial), .full = LIST_HEAD_INIT((self).full),   \
+	}
+
 int kcache_init(struct kcache *c, const char *name, uint32_t size, struct zone *z,
 		struct page_source src);
 void *kcache_alloc_slow(struct kcache *c, struct kcache_cpu *cc);

@@ -15,7 +15,6 @@ void *heap_memalign(size_t align, size_t n);
 size_t heap_usable_size(const void *p);
 bool heap_owns(const void *p, void **start, size_t *size);
 uint64_t heap_bad_frees(void);
-void mm_page_stats(struct mm_stats *st);
 
 void *debug_alloc(size_t n, size_t align);
 void debug_free(void *p);

@@ -2,13 +2,15 @@
  * The page allocator: one zone over all RAM (buddy.c) with a per-CPU cache
  * of order-0 pages in front.
  *
- * page_init() reserves the struct page array from bootmem and hands the
- * buddy allocator the first INITIAL_PAGES of free RAM; the rest waits in a
- * short list of ranges and is added DEFER_CHUNK pages at a time when free
- * memory runs low (Linux's "deferred struct page init", for the same
- * reason): the boot then costs the same whatever the RAM size, because only
- * the struct pages in use are ever cleared.  The array is cleared in whole
- * MAX_ORDER blocks, so a buddy merge never reads an uncleared entry.
+ * page_init() reserves the struct page array from bootmem and records free
+ * RAM in a short list of ranges; the buddy allocator gets it DEFER_CHUNK
+ * pages at a time when free memory runs low, starting with the first
+ * allocation (Linux's "deferred struct page init", for the same reason):
+ * boot then costs the same whatever the RAM size, because only the struct
+ * pages in use are ever cleared, and a program that allocates no page
+ * (the default image's) never pays for adding any.  The array is cleared
+ * in whole MAX_ORDER blocks, so a buddy merge never reads an uncleared
+ * entry.
  *
  * Per-CPU cache: up to PCP_HIGH pages; an empty cache takes PCP_BATCH pages
  * from the zone under one lock acquisition, a full one returns PCP_BATCH.
@@ -34,8 +36,7 @@
 
 #define PCP_HIGH 64
 #define PCP_BATCH 16
-#define INITIAL_PAGES 2048	      /* 8 MiB ready at boot */
-#define DEFER_CHUNK (1u << MAX_ORDER) /* then 4 MiB at a time */
+#define DEFER_CHUNK (1u << MAX_ORDER) /* 4 MiB at a time */
 #define MAX_DEFERRED 32
 
 struct pcp {
@@ -45,7 +46,7 @@ struct pcp {
 
 struct zone mm_zone;
 static struct pcp pcps[CONFIG_MAX_CPUS];
-static struct shrinker *shrinkers;
+static struct shrinker *_Atomic shrinkers; /* [a] pushed, never removed */
 static uint64_t min_pages, low_pages;
 static uint64_t failures, shrink_runs, shrunk_pages;
 static bool ready;
@@ -62,8 +63,13 @@ static uint8_t *map_ready; /* one bit per MAX_ORDER block: its struct pages are 
 
 void mm_register_shrinker(struct shrinker *s)
 {
-	s->next = shrinkers;
-	shrinkers = s;
+	struct shrinker *head = atomic_load_explicit(&shrinkers, memory_order_relaxed);
+
+	/* release: s is complete before a walker sees it; pairs with the acquires below */
+	do
+		s->next = head;
+	while (!atomic_compare_exchange_weak_explicit(&shrinkers, &head, s, memory_order_release,
+						      memory_order_relaxed));
 }
 
 /* Clears the struct pages of every MAX_ORDER block that [pfn, pfn + n) touches. */
@@ -88,17 +94,6 @@ static void give(uint64_t pfn, uint64_t n)
 
 static void add_free(uint64_t pfn, uint64_t n)
 {
-	uint64_t now =
-		mm_zone.managed_pages < INITIAL_PAGES ? INITIAL_PAGES - mm_zone.managed_pages : 0;
-
-	if (now) {
-		now = MIN(now, n);
-		give(pfn, now);
-		pfn += now;
-		n -= now;
-	}
-	if (!n)
-		return;
 	if (nr_deferred == MAX_DEFERRED) {
 		give(pfn, n); /* a very fragmented map: no room to defer, add it now */
 		return;
@@ -142,8 +137,16 @@ void page_init(void)
 		if (r->type == MEM_RAM && (r->base + r->size) >> PAGE_SHIFT > max_pfn)
 			max_pfn = (r->base + r->size) >> PAGE_SHIFT;
 	}
-	uint64_t map_pa = bootmem_reserve(max_pfn * sizeof(struct page));
+	/*
+	 * The small bitmap first, then the array: bootmem hands out memory
+	 * upwards from the kernel, and boot touches only the bitmap and the
+	 * head of the array, which then stay in the same 2 MiB as the kernel.
+	 * Under QEMU each 2 MiB of guest RAM touched for the first time costs
+	 * the host a huge-page fault (~0.2 ms here): the page array of a
+	 * 64 MiB guest would otherwise put the bitmap past 2 MiB.
+	 */
 	uint64_t ready_pa = bootmem_alloc((max_pfn >> MAX_ORDER) / 8 + 1);
+	uint64_t map_pa = bootmem_reserve(max_pfn * sizeof(struct page));
 
 	if (!map_pa || !ready_pa)
 		panic("not enough memory for the page array (%llu pages)",
@@ -189,9 +192,12 @@ static void run_shrinkers(void)
 		return; /* a shrinker that allocates must not recurse into shrinking */
 	shrinking[cpu] = 1;
 	__atomic_fetch_add(&shrink_runs, 1, __ATOMIC_RELAXED);
+	for (struct shrinker *s = atomic_load_explicit(&shrinkers, memory_order_acquire); s;
+	     s = s->next)
+		if (s->shrink)
+			__atomic_fetch_add(&shrunk_pages, s->shrink(), __ATOMIC_RELAXED);
+	/* After the shrinkers: the pages they freed went to this CPU's cache first. */
 	pcp_drain(&pcps[cpu], 0);
-	for (struct shrinker *s = shrinkers; s; s = s->next)
-		__atomic_fetch_add(&shrunk_pages, s->shrink(), __ATOMIC_RELAXED);
 	shrinking[cpu] = 0;
 }
 
@@ -200,6 +206,14 @@ void mm_reclaim(void)
 	preempt_disable();
 	run_shrinkers();
 	preempt_enable();
+}
+
+void mm_drop_caches(void)
+{
+	for (struct shrinker *s = atomic_load_explicit(&shrinkers, memory_order_acquire); s;
+	     s = s->next)
+		if (s->drop)
+			s->drop();
 }
 
 /* One line per refusal, but at most the first 8 and then one in 1000: a caller in a loop must not flood the console. */

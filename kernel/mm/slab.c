@@ -23,7 +23,6 @@
 
 #include "internal.h"
 
-#define SLAB_MIN_OBJS 8
 /*
  * The depot keeps at most this many full magazines per cache; past it, a
  * CPU empties its spare magazine into the slabs instead, so that freed
@@ -35,25 +34,21 @@
 int kcache_init(struct kcache *c, const char *name, uint32_t size, struct zone *z,
 		struct page_source src)
 {
+	unsigned order;
+
 	memset(c, 0, sizeof(*c));
-	if (size < 16)
-		size = 16;
-	size = (size + 15) & ~15u;
+	size = KCACHE_SIZE(size);
+	order = KCACHE_ORDER(size);
+	if (order > MAX_ORDER)
+		return -22;
 	c->name = name;
 	c->size = size;
 	c->zone = z;
 	c->src = src;
-	c->first = (sizeof(struct slab) + 15) & ~15u;
-	c->inv = (uint32_t)(((1ull << 32) + size - 1) / size);
-	for (c->order = 0; c->order <= MAX_ORDER; c->order++) {
-		uint64_t bytes = (uint64_t)MM_PAGE_SIZE << c->order;
-
-		c->per_slab = (uint32_t)((bytes - c->first) / size);
-		if (c->per_slab >= SLAB_MIN_OBJS)
-			break;
-	}
-	if (c->order > MAX_ORDER)
-		return -22;
+	c->first = KCACHE_FIRST;
+	c->inv = KCACHE_INV(size);
+	c->order = (uint8_t)order;
+	c->per_slab = KCACHE_OBJS(size, order);
 	spin_init(&c->lock, name);
 	list_init(&c->partial);
 	list_init(&c->full);

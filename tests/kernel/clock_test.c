@@ -29,7 +29,13 @@ TEST(clock, calibrated)
 	EXPECT_GT(t, tsc_hz(), 100000000ull); /* no x86-64 TSC runs below 100 MHz */
 }
 
-TEST(clock, rate_matches_pit_within_1_percent)
+/*
+ * One measurement: 100 ms of PIT time against the clock.  The 16-bit
+ * counter wraps every 55 ms, so the steps are summed; a vCPU descheduled
+ * by the host for longer than a wrap loses PIT ticks, which is why the test
+ * takes the best of three tries.
+ */
+static uint64_t pit_error_permille(void)
 {
 	uint64_t ticks = 0;
 	uint32_t prev;
@@ -38,7 +44,6 @@ TEST(clock, rate_matches_pit_within_1_percent)
 	prev = pit_elapsed();
 	uint64_t t0 = clock_ns();
 
-	/* 100 ms of PIT time; the 16-bit counter wraps every 55 ms, so sum steps. */
 	while (ticks < PIT_HZ / 10) {
 		uint32_t now = pit_elapsed();
 
@@ -48,8 +53,16 @@ TEST(clock, rate_matches_pit_within_1_percent)
 	uint64_t ns = clock_ns() - t0;
 	uint64_t pit_ns = ticks * 1000000000ull / PIT_HZ;
 
-	EXPECT_LT(t, ns, pit_ns + pit_ns / 100);
-	EXPECT_GT(t, ns, pit_ns - pit_ns / 100);
+	return (ns > pit_ns ? ns - pit_ns : pit_ns - ns) * 1000 / pit_ns;
+}
+
+TEST(clock, rate_matches_pit_within_1_percent)
+{
+	uint64_t best = ~0ull;
+
+	for (int i = 0; i < 3 && best >= 10; i++)
+		best = MIN(best, pit_error_permille());
+	EXPECT_LT(t, best, 10);
 }
 
 TEST(clock, delay_waits_long_enough)

@@ -103,7 +103,7 @@ expect_err cli.unknown_command 2 "unknown command 'frob'"
 # --- dry runs ---
 DEV="-device isa-debug-exit,iobase=0x501,iosize=0x02 -device isa-debugcon,iobase=0xe9,chardev=ospreyctl -chardev file,id=ospreyctl,path="
 run "$OSPREY" run --kernel "$K" --dry-run
-expect dry.microvm 0 "-M microvm,x-option-roms=off,rtc=off " "$DEV" "-kernel $K " \
+expect dry.microvm 0 "-M microvm,x-option-roms=off,rtc=on " "$DEV" "-kernel $K " \
 	"-nodefaults -no-user-config -nographic -no-reboot" "-serial stdio" "-m 64M -smp 1"
 if [ "$rc" -eq 0 ]; then
 	if [ "$(lines "$T/out")" -ne 1 ]; then
@@ -128,6 +128,100 @@ run "$OSPREY" run --kernel "$K" --dry-run -e ""
 if has "-append"; then fail dry.empty_cmdline "empty -e gave -append"; else pass dry.empty_cmdline; fi
 OSPREY_KERNEL=$K run "$OSPREY" run --dry-run
 expect dry.kernel_env 0 "-kernel $K "
+
+# --- osprey run PROGRAM: an image around a host program ---
+# Run from a folder of our own (modules/ linked in), so that the images the
+# tool writes to build/run go away with $T.  The stub is a static x86-64 ELF,
+# so no warning is due.
+top=$(pwd)
+mkdir "$T/w"
+ln -s "$top/modules" "$T/w/modules"
+cd "$T/w" || exit 1
+P=$T/hello
+cp "$STUB" "$P"
+mkdir -p "$T/data/sub"
+echo one >"$T/data/one.txt"
+echo two >"$T/data/sub/two.txt"
+ln -s one.txt "$T/data/link"
+echo other >"$T/other.txt"
+run "$OSPREY" run --kernel "$K" --dry-run --env HOME=/ -e --verbose --add "$T/data" \
+	--add "$T/other.txt:/etc/other" "$P" "a b" "it's" ""
+expect prog.dry_run 0 "-initrd build/run/hello-" \
+	"-append '--env=HOME=/ --verbose /bin/hello '\''a b'\'' '\''it'\''\'\'''\''s'\'' '\'''\'''"
+if [ -s "$T/err" ]; then fail prog.no_warning "$(cat "$T/err")"; else pass prog.no_warning; fi
+img=$(sed -n 's/.* -initrd \([^ ]*\) .*/\1/p' "$T/out")
+"$OSPREY" image --list "$img" >"$T/list" 2>&1
+sz=$(wc -c <"$P" | tr -d ' ')
+for want in "f 0755 $(printf '%8s' "$sz") /bin/hello" "f 0644        4 /data/one.txt" \
+	"f 0644        4 /data/sub/two.txt" "l 0777        7 /data/link -> one.txt" \
+	"f 0644        6 /etc/other" "d 1777        0 /tmp" "f 0644       34 /etc/hosts"; do
+	if ! grep -qxF -- "$want" "$T/list"; then
+		fail prog.image_contents "no line '$want' in: $(tr '\n' '|' <"$T/list")"
+		want=
+		break
+	fi
+done
+[ -n "$want" ] && pass prog.image_contents
+run "$OSPREY" image --list "$T/other.txt"
+expect_err prog.list_not_image 1 "osprey: image: $T/other.txt: not an image: "
+
+# The program boots with its arguments, as the kernel's parser reads them.
+: >"$T/log"
+FAKE_LOG=$T/log PATH=$FAKE_PATH run "$OSPREY" run --kernel "$K" --env 'X=a b' "$P" 'x"y' '\'
+expect prog.boots 0 "fake console: initrd build/run/hello-"
+printf '%s\n' "'--env=X=a b' /bin/hello 'x\"y' '\\'" >"$T/want"
+if cmp -s "$T/log" "$T/want"; then pass prog.append; else
+	fail prog.append "append: $(cat "$T/log")"; fi
+
+# Errors: one line, exit 2, nothing run.
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/nope" "$P"
+expect_err prog.add_missing 2 "osprey: --add $T/nope: No such file or directory"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/nope:/x" "$P"
+expect_err prog.add_missing_path 2 "osprey: --add $T/nope:/x: $T/nope: No such file or directory"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/other.txt:etc/x" "$P"
+expect_err prog.add_relative 2 \
+	"osprey: --add $T/other.txt:etc/x: image path 'etc/x' is not absolute (the last ':' starts it)"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/other.txt:/x" --add "$T/data/one.txt:/x" "$P"
+expect_err prog.add_conflict 2 \
+	"osprey: path conflict at /x: --add $T/data/one.txt:/x puts a file there ($T/data/one.txt), --add $T/other.txt:/x put a different file ($T/other.txt)"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/other.txt:/x" --add "$T/other.txt:/x" "$P"
+expect prog.add_same_twice 0 "-initrd build/run/hello-"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/other.txt:/etc/hosts" "$P"
+expect_err prog.add_over_base 2 \
+	"osprey: path conflict at /etc/hosts: --add $T/other.txt:/etc/hosts puts a file there ($T/other.txt), module 'base' put a different file (modules/base/hosts)"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/data:/tmp/data" "$P"
+expect_err prog.add_under_tmp 2 \
+	"osprey: --add $T/data:/tmp/data: /tmp is mounted over the image in the guest, which would hide what is put there"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/data" --add "$T/data" --initrd "$K" "$P"
+expect_err prog.with_initrd 2 "osprey: a program to run and --initrd both give the root image"
+run "$OSPREY" run --kernel "$K" --dry-run -e '--verbose /bin/sh' "$P"
+expect_err prog.e_with_app 2 \
+	"osprey: -e '--verbose /bin/sh': with a program to run, -e holds only kernel options ('/bin/sh' would be taken as the program)"
+run "$OSPREY" run --kernel "$K" --dry-run -e '--bogus' "$P"
+expect_err prog.e_bad_option 2 "osprey: the kernel would refuse the command line: unknown option --bogus"
+run "$OSPREY" run --kernel "$K" --dry-run "$T/nope"
+expect_err prog.missing 2 "osprey: program $T/nope: No such file or directory"
+run "$OSPREY" run --kernel "$K" --dry-run "$T/data"
+expect_err prog.directory 2 "osprey: program $T/data: not a regular file"
+run "$OSPREY" run --kernel "$K" --dry-run --add "$T/data"
+expect_err prog.add_alone 2 "osprey: run: --add needs a program to run"
+# shellcheck disable=SC2046
+run "$OSPREY" run --kernel "$K" --dry-run "$P" $(seq 1 64)
+expect_err prog.too_many_words 2 "too many words on the command line (at most 64)"
+run "$OSPREY" run --kernel "$K" --dry-run "$T/other.txt"
+expect prog.not_elf 0 "-append /bin/other.txt "
+grep -qxF "osprey: warning: $T/other.txt is not an x86-64 ELF executable; the kernel will refuse it" \
+	"$T/err" && pass prog.not_elf_warning || fail prog.not_elf_warning "$(cat "$T/err")"
+dyn=/bin/true
+if [ -r "$dyn" ] && head -c 4 "$dyn" | grep -q ELF; then
+	run "$OSPREY" run --kernel "$K" --dry-run "$dyn"
+	if [ $rc -eq 0 ] && grep -qF "is dynamically linked (interpreter " "$T/err"; then
+		pass prog.dynamic_warning
+	else
+		fail prog.dynamic_warning "exit $rc: $(cat "$T/err")"
+	fi
+fi
+cd "$top" || exit 1
 
 # --- accelerator ---
 hwkvm=no
@@ -166,7 +260,7 @@ bad accel "--accel 'xen'" run --kernel "$K" --accel xen
 bad unknown_flag "unknown option '--frobnicate'" run --kernel "$K" --frobnicate
 bad missing_value "--timeout needs a value" run --kernel "$K" --timeout
 bad timeout_word "--timeout 'soon'" run --kernel "$K" --timeout soon
-bad stray_arg "unexpected argument 'extra'" run --kernel "$K" extra
+bad stray_arg "unexpected argument 'extra': no such file here" run --kernel "$K" extra
 bad test_unknown "unknown option '--dry-run'" test --kernel "$K" --dry-run
 bad test_cpus "-c '0'" test --kernel "$K" -c 0
 bad kernel_missing "osprey: kernel $T/nope.elf: No such file or directory" \
@@ -214,6 +308,73 @@ if [ $rc -eq 143 ] && [ -s "$T/qemu.pid" ] && ! kill -0 "$(cat "$T/qemu.pid")" 2
 	pass status.sigterm_forwarded
 else
 	fail status.sigterm_forwarded "exit $rc: $(cat "$T/err")"
+fi
+
+# --- run: a stdin that is not a terminal is relayed, then ends (relay.c) ---
+# The fake guest (-e cat=N) writes osprey:ready, copies its serial input up
+# to the first Ctrl-D to the console, and exits N.
+# relay NAME N: stdin from $T/in; stdout must equal $T/in byte for byte, status N.
+relay() {
+	PATH=$FAKE_PATH "$OSPREY" run --kernel "$K" --timeout 10 -e "cat=$2" <"$T/in" >"$T/out" \
+		2>"$T/err"
+	rc=$?
+	if [ $rc -ne "$2" ]; then
+		fail "$1" "exit $rc, expected $2; stderr: $(head -c 300 "$T/err")"
+	elif ! cmp -s "$T/in" "$T/out"; then
+		fail "$1" "output differs: $(head -c 200 "$T/out" | od -c | head -5 | tr '\n' '|')"
+	else
+		pass "$1"
+	fi
+}
+printf 'hello\nworld\n' >"$T/in"
+relay stdin.file_then_eof 0
+: >"$T/in"
+relay stdin.empty_is_eof 3
+printf 'cr\r\tbyte \377 last line without newline' >"$T/in"
+relay stdin.bytes_unchanged 0
+# More than a pipe holds: the relay reads only as fast as the guest takes.
+awk 'BEGIN { for (i = 0; i < 40000; i++) printf "line %06d of the input\n", i }' >"$T/in"
+relay stdin.large_input 0
+printf 'hello\n' | PATH=$FAKE_PATH "$OSPREY" run --kernel "$K" --timeout 10 -e cat=0 >"$T/out" \
+	2>"$T/err"
+rc=$?
+expect stdin.pipe 0 "hello"
+PATH=$FAKE_PATH "$OSPREY" run --kernel "$K" --timeout 10 -e cat=5 <&- >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 5 ] && [ ! -s "$T/out" ]; then pass stdin.closed_is_eof; else
+	fail stdin.closed_is_eof "exit $rc: $(head -c 300 "$T/err")"; fi
+# A guest that never reads: osprey still ends with it, and the timeout holds.
+yes | PATH=$FAKE_PATH "$OSPREY" run --kernel "$K" -e status=4 >"$T/out" 2>"$T/err"
+rc=$?
+expect stdin.unread_input 4 "guest exits 4"
+mkfifo "$T/fifo"
+sleep 8 >"$T/fifo" &
+spid=$!
+start=$(date +%s)
+PATH=$FAKE_PATH "$OSPREY" run --kernel "$K" -e sleep --timeout 1 <"$T/fifo" >"$T/out" 2>"$T/err"
+rc=$?
+took=$(($(date +%s) - start))
+kill $spid 2>/dev/null
+wait $spid 2>/dev/null
+if [ $rc -eq 124 ] && [ $took -le 5 ]; then pass stdin.timeout_while_relaying; else
+	fail stdin.timeout_while_relaying "exit $rc after $took s: $(head -c 300 "$T/err")"; fi
+# A terminal is QEMU's own, as before (script(1) makes one).
+if command -v script >/dev/null 2>&1; then
+	script -qec "PATH='$FAKE_PATH' '$OSPREY' run --kernel '$K' -e tty" /dev/null </dev/null \
+		>"$T/out" 2>"$T/err"
+	rc=$?
+	expect stdin.terminal_goes_to_qemu 0 "fake console: stdin is a terminal"
+else
+	echo "SKIP stdin.terminal_goes_to_qemu: script(1) is not installed"
+fi
+PATH=$FAKE_PATH run "$OSPREY" run --kernel "$K" -e tty
+expect stdin.not_a_terminal_is_a_pipe 0 "fake console: stdin is not a terminal"
+PATH=$FAKE_PATH run "$OSPREY" run --kernel "$K" -e tty --verbose
+if grep -qF "osprey: stdin is not a terminal: the program gets it when it starts, then end of file" \
+	"$T/err"; then
+	pass stdin.verbose_says_so
+else
+	fail stdin.verbose_says_so "$(cat "$T/err")"
 fi
 
 # --- osprey test against the fake guest ---

@@ -8,10 +8,12 @@
 # what to do.  Each -append value is logged to $FAKE_LOG when that is set.
 set -f # globs are data here, never file names
 append=
+initrd=
 dc=/dev/null
 while [ $# -gt 0 ]; do
 	case $1 in
 	-append) append=$2; shift ;;
+	-initrd) initrd=$2; shift ;;
 	-chardev) dc=$(printf '%s' "${2#*path=}" | sed 's/,,/,/g'); shift ;;
 	esac
 	shift
@@ -103,6 +105,24 @@ qemu=*)
 sleep)
 	[ -n "$FAKE_PIDFILE" ] && echo $$ >"$FAKE_PIDFILE"
 	exec sleep 30
+	;;
+cat=*)
+	# A program that copies its stdin to end of file, then exits with the
+	# given status: the guest says it is ready, then reads the serial line
+	# up to the first Ctrl-D (osprey's end of file) and nothing after it.
+	printf 'osprey:ready\n' >"$dc"
+	awk 'BEGIN { RS = "\004" } { printf "%s", $0; exit }'
+	status "${append#cat=}"
+	;;
+tty)
+	if [ -t 0 ]; then what=a; else what="not a"; fi
+	echo "fake console: stdin is $what terminal"
+	status 0
+	;;
+*/bin/*)
+	# osprey run PROGRAM: show what the guest was given.
+	echo "fake console: initrd $initrd"
+	status 0
 	;;
 *)
 	echo "fake qemu: nothing to do for '$append'" >&2

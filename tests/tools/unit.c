@@ -8,12 +8,20 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <osprey/cmdline.h>
+
+#include "../../kernel/fs/rofs_image.h"
 
 #include "osprey.h"
 
@@ -156,7 +164,11 @@ static void test_opts_errors(void)
 		{ CMD_RUN, "-c", "-c needs a value" },
 		{ CMD_RUN, "--dry-run=yes", "--dry-run takes no value" },
 		{ CMD_RUN, "--timeout -1", "--timeout '-1'" },
-		{ CMD_RUN, "stray", "unexpected argument 'stray'" },
+		{ CMD_RUN, "--add", "--add needs a value" },
+		{ CMD_RUN, "--add x", "--add needs a program to run" },
+		{ CMD_RUN, "--env novalue ./p", "--env 'novalue': expected NAME=VALUE" },
+		{ CMD_RUN, "--env =v ./p", "--env '=v'" },
+		{ CMD_TEST, "--add x", "unknown option '--add'" },
 		{ CMD_TEST, "--dry-run", "unknown option '--dry-run'" },
 		{ CMD_TEST, "-e x", "unknown option '-e'" },
 		{ CMD_TEST, "a b", "unexpected argument 'b'" },
@@ -312,7 +324,7 @@ static void test_qemu_argv(void)
 	EXPECT(qemu_argv(&s, &v) == 0);
 	EXPECT_STR(v.v[0], "qemu");
 	EXPECT((i = find(v.v, "-M")) > 0 &&
-	       strcmp(v.v[i + 1], "microvm,x-option-roms=off,rtc=off") == 0);
+	       strcmp(v.v[i + 1], "microvm,x-option-roms=off,rtc=on") == 0);
 	EXPECT(find(v.v, "-bios") < 0); /* microvm has its own firmware path */
 	EXPECT((i = find(v.v, "-accel")) > 0 && strcmp(v.v[i + 1], "tcg") == 0);
 	EXPECT((i = find(v.v, "-cpu")) > 0 && strcmp(v.v[i + 1], "max") == 0);
@@ -449,6 +461,174 @@ static void test_guest_status(void)
 	EXPECT(guest_status("", 0, W_EXITCODE(0, 9), w, sizeof(w)) == 125 && strstr(w, "signal 9"));
 }
 
+static void test_debugcon_ready(void)
+{
+	EXPECT(debugcon_ready("osprey:ready\n", 13));
+	EXPECT(debugcon_ready("noise\nosprey:ready\r\nmore", 26));
+	EXPECT(!debugcon_ready("osprey:ready", 12)); /* not a whole line yet */
+	EXPECT(!debugcon_ready("osprey:ready!\n", 14));
+	EXPECT(!debugcon_ready("xosprey:ready\n", 14));
+	EXPECT(!debugcon_ready("osprey:exit=0\n", 14));
+	EXPECT(!debugcon_ready("", 0));
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Run the relay as boot_guest() does, and stand in for QEMU: read what it
+ * writes into QEMU's stdin (qin, or -1 for nobody) into got, until want
+ * bytes came or ms milliseconds passed.  Returns how many came.
+ */
+static size_t relay_pump(struct relay *r, int qin, char *got, size_t want, int ms)
+{
+	int64_t end = mono_ms() + ms;
+	size_t n = 0;
+
+	while (n < want) {
+		struct pollfd pf[RELAY_NFDS + 1];
+		int64_t left = end - mono_ms();
+
+		if (left <= 0)
+			break;
+		relay_pollfds(r, pf);
+		pf[RELAY_NFDS] = (struct pollfd){ .fd = qin, .events = POLLIN };
+		if (poll(pf, RELAY_NFDS + 1, (int)left) < 0)
+			break;
+		relay_events(r, pf);
+		if (pf[RELAY_NFDS].revents & POLLIN) {
+			ssize_t k = read(qin, got + n, want - n);
+
+			if (k > 0)
+				n += (size_t)k;
+		}
+	}
+	return n;
+}
+
+static bool all_ctrl_d(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0x04)
+			return false;
+	return true;
+}
+
+/* Nothing goes to the guest before its "osprey:ready", then the input and end of file. */
+static void test_relay_waits_for_ready(void)
+{
+	char dir[] = "/tmp/osprey-unit.XXXXXX", dc[64], got[64];
+	struct relay r;
+	int in[2], dcfd, qin = -1;
+	size_t n;
+
+	if (!mkdtemp(dir)) {
+		EXPECT(!"mkdtemp");
+		return;
+	}
+	snprintf(dc, sizeof(dc), "%s/dc", dir);
+	dcfd = open(dc, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (dcfd < 0 || pipe2(in, O_CLOEXEC) < 0) {
+		EXPECT(!"open or pipe");
+		goto out_rmdir;
+	}
+	EXPECT(write(in[1], "abc\n", 4) == 4);
+	close(in[1]);
+	EXPECT(relay_open(&r, in[0], dcfd, dc, &qin) == 0);
+	fcntl(qin, F_SETFL, O_NONBLOCK);
+	EXPECT(!r.ready);
+	EXPECT(relay_pump(&r, qin, got, 1, 100) == 0);
+	EXPECT(write(dcfd, "noise\nosprey:rea", 16) == 16);
+	EXPECT(relay_pump(&r, qin, got, 1, 100) == 0);
+	EXPECT(!r.ready);
+	EXPECT(write(dcfd, "dy\n", 3) == 3);
+	n = relay_pump(&r, qin, got, 4 + 20, 2000);
+	EXPECT(r.ready && r.watch < 0);
+	EXPECT(n == 24 && memcmp(got, "abc\n", 4) == 0 && all_ctrl_d(got + 4, 20));
+	relay_close(&r);
+	EXPECT(r.out < 0);
+	close(qin);
+	close(in[0]);
+	close(dcfd);
+	unlink(dc);
+out_rmdir:
+	rmdir(dir);
+}
+
+/*
+ * More input than the pipe holds, from a file, byte for byte and then only
+ * end of file; without a debug console to watch there is no wait.
+ */
+static void test_relay_large_input(void)
+{
+	enum { SIZE = 300000, TAIL = 5000 };
+	char path[] = "/tmp/osprey-unit-in.XXXXXX", *want = malloc(SIZE),
+	     *got = malloc(SIZE + TAIL);
+	struct relay r;
+	int fd = mkstemp(path), qin = -1;
+
+	if (fd < 0 || !want || !got) {
+		EXPECT(!"mkstemp or malloc");
+		goto out_free;
+	}
+	unlink(path);
+	for (size_t i = 0; i < SIZE; i++)
+		want[i] = (char)(i * 7 % 251 + 1) == 0x04 ? 'x' : (char)(i * 7 % 251 + 1);
+	EXPECT(write(fd, want, SIZE) == SIZE && lseek(fd, 0, SEEK_SET) == 0);
+	EXPECT(relay_open(&r, fd, -1, "/nonexistent/osprey-dc", &qin) == 0);
+	fcntl(qin, F_SETFL, O_NONBLOCK);
+	EXPECT(r.ready && r.watch < 0);
+	EXPECT(relay_pump(&r, qin, got, SIZE + TAIL, 5000) == SIZE + TAIL);
+	EXPECT(memcmp(got, want, SIZE) == 0);
+	EXPECT(all_ctrl_d(got + SIZE, TAIL));
+	relay_close(&r);
+	close(qin);
+out_free:
+	if (fd >= 0)
+		close(fd);
+	free(want);
+	free(got);
+}
+
+/* A closed stdin is an empty one; a guest that is gone stops the relay without a SIGPIPE. */
+static void test_relay_ends(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	struct pollfd pf[RELAY_NFDS];
+	char got[8];
+	struct relay r;
+	int in[2], qin = -1;
+
+	EXPECT(relay_open(&r, -1, -1, "/nonexistent/osprey-dc", &qin) == 0);
+	fcntl(qin, F_SETFL, O_NONBLOCK);
+	EXPECT(relay_pump(&r, qin, got, sizeof(got), 2000) == sizeof(got));
+	EXPECT(all_ctrl_d(got, sizeof(got)));
+	relay_close(&r);
+	close(qin);
+
+	if (pipe2(in, O_CLOEXEC) < 0) {
+		EXPECT(!"pipe");
+		return;
+	}
+	sigaction(SIGPIPE, &ign, &old); /* as spawn() does */
+	EXPECT(write(in[1], "data", 4) == 4);
+	EXPECT(relay_open(&r, in[0], -1, "/nonexistent/osprey-dc", &qin) == 0);
+	close(qin); /* QEMU exited */
+	relay_pump(&r, -1, got, 1, 200);
+	EXPECT(r.out < 0);
+	relay_pollfds(&r, pf);
+	EXPECT(pf[1].fd < 0 && pf[2].fd < 0); /* stdin is left alone from then on */
+	relay_close(&r);
+	sigaction(SIGPIPE, &old, NULL);
+	close(in[0]);
+	close(in[1]);
+}
+
 static void boot_of(struct boot_result *r, const char *console, int status)
 {
 	memset(r, 0, sizeof(*r));
@@ -563,6 +743,295 @@ static void test_judge_deaths(void)
 	EXPECT(!test_judge_death("a.b", &r, w, sizeof(w)) && strstr(w, "lacks \"caller+\""));
 }
 
+/* The first word that is not an option is the program; the rest are its arguments. */
+static void test_opts_program(void)
+{
+	char *argv[] = { "-m", "32", "--add", "d:/d", "./prog", "-m", "--add", "x", NULL };
+	struct osprey_opts o;
+	char err[256];
+
+	opts_defaults(CMD_RUN, &o);
+	EXPECT(opts_parse(CMD_RUN, 8, argv, &o, err, sizeof(err)) == 0);
+	EXPECT_STR(o.mem, "32M");
+	EXPECT_STR(o.prog, "./prog");
+	EXPECT(o.prog_argc == 3 && o.prog_argv == argv + 5);
+	EXPECT(o.nadds == 1);
+	EXPECT_STR(o.adds[0], "d:/d");
+
+	char *argv2[] = { "--env", "A=1", "--env=B=x y", "--", "-weird", NULL };
+
+	opts_defaults(CMD_RUN, &o);
+	EXPECT(opts_parse(CMD_RUN, 5, argv2, &o, err, sizeof(err)) == 0);
+	EXPECT_STR(o.prog, "-weird");
+	EXPECT(o.prog_argc == 0 && o.nenvs == 2);
+	EXPECT_STR(o.envs[1], "B=x y");
+}
+
+/* Each word, quoted, is read back by the kernel's own splitter as itself. */
+static void test_cmdline_quote(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain", "plain" },		{ "a b", "'a b'" },	  { "", "''" },
+		{ "it's", "'it'\\''s'" },	{ "x\"y", "'x\"y'" },	  { "b\\s", "'b\\s'" },
+		{ "tab\there", "'tab\there'" }, { "--opt=1", "--opt=1" }, { "$HOME*?", "$HOME*?" },
+	};
+	static struct boot_options bo;
+	char out[256], line[2048], kerr[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		EXPECT(cmdline_quote(cases[i].in, out, sizeof(out)) == 0);
+		EXPECT_STR(out, cases[i].out);
+	}
+	EXPECT(cmdline_quote("a b", out, 4) == -ENOSPC);
+	/* Random words of awkward bytes survive the round trip. */
+	srand(7);
+	for (int round = 0; round < 500; round++) {
+		static const char alphabet[] = "ab '\"\\\t\n\r-=$x\x7f\xc3\xa9";
+		char words[8][12];
+		size_t len = 0;
+		int n = 1 + rand() % 7;
+
+		len += (size_t)snprintf(line, sizeof(line), "--verbose /bin/p");
+		for (int w = 0; w < n; w++) {
+			int wl = rand() % 11;
+
+			for (int k = 0; k < wl; k++)
+				words[w][k] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+			words[w][wl] = 0;
+			line[len++] = ' ';
+			EXPECT(cmdline_quote(words[w], line + len, sizeof(line) - len) == 0);
+			len += strlen(line + len);
+		}
+		EXPECT(cmdline_parse(line, &bo, kerr, sizeof(kerr)) == 0);
+		EXPECT(bo.argc == n + 1 && bo.verbose);
+		for (int w = 0; w < n && w + 1 < bo.argc; w++)
+			EXPECT_STR(bo.argv[w + 1], words[w]);
+		if (why[0])
+			return;
+	}
+}
+
+/* The whole line of `osprey run PROGRAM ARGS`, and what it refuses. */
+static void test_run_cmdline(void)
+{
+	char *args[80] = { "a b", "it's", "", NULL };
+	struct osprey_opts o;
+	char err[512], *line;
+
+	opts_defaults(CMD_RUN, &o);
+	o.prog = "some/dir/prog";
+	o.prog_argv = args;
+	o.prog_argc = 3;
+	o.envs[o.nenvs++] = "HOME=/";
+	o.envs[o.nenvs++] = "X=a b";
+	EXPECT(run_cmdline(&o, "--verbose", &line, err, sizeof(err)) == 0);
+	EXPECT_STR(line, "--env=HOME=/ '--env=X=a b' --verbose /bin/prog 'a b' 'it'\\''s' ''");
+	free(line);
+
+	EXPECT(run_cmdline(&o, "--verbose /bin/sh", &line, err, sizeof(err)) == -EINVAL);
+	EXPECT(strstr(err, "'/bin/sh' would be taken as the program") != NULL);
+	EXPECT(run_cmdline(&o, "--bogus", &line, err, sizeof(err)) == -EINVAL);
+	EXPECT_STR(err, "the kernel would refuse the command line: unknown option --bogus");
+
+	/* 64 words at most, in all. */
+	for (int i = 0; i < 70; i++)
+		args[i] = "w";
+	o.nenvs = 0;
+	o.prog_argc = CMDLINE_MAX_ARGS - 1;
+	EXPECT(run_cmdline(&o, NULL, &line, err, sizeof(err)) == 0);
+	free(line);
+	o.prog_argc = CMDLINE_MAX_ARGS;
+	EXPECT(run_cmdline(&o, NULL, &line, err, sizeof(err)) == -EINVAL);
+	EXPECT(strstr(err, "too many words") != NULL);
+
+	/* 2047 bytes at most. */
+	static char big[2100];
+
+	memset(big, 'x', sizeof(big) - 1);
+	args[0] = big;
+	o.prog_argc = 1;
+	EXPECT(run_cmdline(&o, NULL, &line, err, sizeof(err)) == -EINVAL);
+	EXPECT(strstr(err, "the kernel takes at most 2047") != NULL);
+
+	/* Without a program, --env alone goes before -e, unchecked. */
+	opts_defaults(CMD_RUN, &o);
+	o.envs[o.nenvs++] = "A=1";
+	EXPECT(run_cmdline(&o, "/bin/app x", &line, err, sizeof(err)) == 0);
+	EXPECT_STR(line, "--env=A=1 /bin/app x");
+	free(line);
+}
+
+static void test_add_split(void)
+{
+	static const struct {
+		const char *spec, *host, *path, *err;
+	} cases[] = {
+		{ "data", "data", "/data", NULL },
+		{ "some/dir/", "some/dir", "/dir", NULL },
+		{ "a:b:/x", "a:b", "/x", NULL },
+		{ "f:/", "f", "/", NULL },
+		{ "f:rel", NULL, NULL, "--add f:rel: image path 'rel' is not absolute" },
+		{ "f:", NULL, NULL, "--add f:: empty image path after ':'" },
+		{ ":/x", NULL, NULL, "--add :/x: empty host path" },
+		{ ".", NULL, NULL, "--add .: no name to put it under; say where (--add .:/PATH)" },
+		{ "/", NULL, NULL, "no name to put it under" },
+	};
+	char err[256], *host, *path;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = add_split(cases[i].spec, &host, &path, err, sizeof(err));
+
+		if (cases[i].err) {
+			EXPECT(ret == -EINVAL && strstr(err, cases[i].err));
+			continue;
+		}
+		EXPECT(ret == 0);
+		EXPECT_STR(host, cases[i].host);
+		EXPECT_STR(path, cases[i].path);
+		free(host);
+		free(path);
+	}
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	chmod(path, mode);
+}
+
+/* A file of the image, read back through the kernel's reader; NULL if absent. */
+static char *image_file(const struct rofs_image *img, const char *path, struct rofs_inode *ri)
+{
+	static char buf[4096];
+	uint32_t ino = 0;
+	size_t done = 0;
+
+	if (rofs_image_inode(img, 0, ri))
+		return NULL;
+	while (*path) {
+		size_t len;
+
+		while (*path == '/')
+			path++;
+		len = strcspn(path, "/");
+		if (!len)
+			break;
+		if (rofs_image_lookup(img, ri, path, len, &ino) || rofs_image_inode(img, ino, ri))
+			return NULL;
+		path += len;
+	}
+	if ((ri->mode & ROFS_S_IFMT) == ROFS_S_IFDIR)
+		return "(a directory)";
+	if (rofs_image_read(img, ri, 0, buf, sizeof(buf) - 1, &done))
+		return NULL;
+	buf[done] = 0;
+	return buf;
+}
+
+/* run_image(): base module, the program at /bin/NAME 0755, the adds; conflicts refused. */
+static void test_run_image(void)
+{
+	char dir[] = "/tmp/osprey-unit.XXXXXX", p[512], mods[600], cache[600], img_path[1024];
+	char err[1024], *adds[] = { NULL };
+	static uint8_t buf[1 << 16];
+	struct osprey_opts o;
+	struct rofs_image img;
+	struct rofs_inode ri;
+	const char *ignore;
+	int status;
+	FILE *f;
+	size_t n;
+
+	if (!mkdtemp(dir)) {
+		snprintf(why, sizeof(why), "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(mods, sizeof(mods), "%s/modules", dir);
+	snprintf(cache, sizeof(cache), "%s/cache/run", dir);
+	snprintf(p, sizeof(p), "%s/modules", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/modules/base", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/modules/base/manifest", dir);
+	write_file(p, "name: base\ndir: /tmp 1777\nfile: hosts /etc/hosts 0644\n", 0644);
+	snprintf(p, sizeof(p), "%s/modules/base/hosts", dir);
+	write_file(p, "127.0.0.1 localhost\n", 0644);
+	snprintf(p, sizeof(p), "%s/prog", dir);
+	write_file(p, "\177ELF not really", 0600);
+	snprintf(p, sizeof(p), "%s/tree", dir);
+	mkdir(p, 0750);
+	snprintf(p, sizeof(p), "%s/tree/sub", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/tree/sub/f.txt", dir);
+	write_file(p, "deep\n", 0640);
+	snprintf(p, sizeof(p), "%s/tree/ln", dir);
+	EXPECT(symlink("sub/f.txt", p) == 0);
+	snprintf(p, sizeof(p), "%s/one.txt", dir);
+	write_file(p, "one\n", 0644);
+
+	opts_defaults(CMD_RUN, &o);
+	snprintf(p, sizeof(p), "%s/prog", dir);
+	o.prog = p;
+	o.prog_argv = adds;
+	char add1[600], add2[600], add3[600];
+
+	snprintf(add1, sizeof(add1), "%s/tree", dir);
+	snprintf(add2, sizeof(add2), "%s/one.txt:/srv/x/one", dir);
+	o.adds[o.nadds++] = add1;
+	o.adds[o.nadds++] = add2;
+	EXPECT(run_image(&o, mods, cache, img_path, sizeof(img_path), &status, err, sizeof(err)) ==
+	       0);
+	if (why[0])
+		goto out_remove;
+	EXPECT(strncmp(img_path, cache, strlen(cache)) == 0 && strstr(img_path, "/prog-"));
+	f = fopen(img_path, "rb");
+	n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+	if (f)
+		fclose(f);
+	EXPECT(rofs_image_open(&img, buf, n, &ignore) == 0);
+	EXPECT_STR(image_file(&img, "/bin/prog", &ri), "\177ELF not really");
+	EXPECT(ri.mode == (ROFS_S_IFREG | 0755));
+	EXPECT_STR(image_file(&img, "/tree/sub/f.txt", &ri), "deep\n");
+	EXPECT(ri.mode == (ROFS_S_IFREG | 0640));
+	EXPECT_STR(image_file(&img, "/tree/ln", &ri), "sub/f.txt");
+	EXPECT(ri.mode == (ROFS_S_IFLNK | 0777));
+	EXPECT(image_file(&img, "/tree", &ri) && ri.mode == (ROFS_S_IFDIR | 0750));
+	EXPECT_STR(image_file(&img, "/srv/x/one", &ri), "one\n");
+	EXPECT_STR(image_file(&img, "/etc/hosts", &ri), "127.0.0.1 localhost\n");
+	EXPECT(image_file(&img, "/tmp", &ri) && ri.mode == (ROFS_S_IFDIR | 01777));
+
+	/* The same file twice at one path is fine; a different one is a conflict. */
+	snprintf(add3, sizeof(add3), "%s/tree/sub/f.txt:/srv/x/one", dir);
+	o.adds[o.nadds++] = add2;
+	EXPECT(run_image(&o, mods, cache, img_path, sizeof(img_path), &status, err, sizeof(err)) ==
+	       0);
+	o.adds[o.nadds - 1] = add3;
+	EXPECT(run_image(&o, mods, cache, img_path, sizeof(img_path), &status, err, sizeof(err)) ==
+	       -EINVAL);
+	EXPECT(status == 2 && strstr(err, "path conflict at /srv/x/one: --add ") &&
+	       strstr(err, "put a different file"));
+	o.adds[o.nadds - 1] = "/nonexistent/x:/x";
+	EXPECT(run_image(&o, mods, cache, img_path, sizeof(img_path), &status, err, sizeof(err)) ==
+	       -EINVAL);
+	EXPECT_STR(err, "--add /nonexistent/x:/x: /nonexistent/x: No such file or directory");
+	o.adds[o.nadds - 1] = add1;
+	o.image = "nosuch";
+	EXPECT(run_image(&o, mods, cache, img_path, sizeof(img_path), &status, err, sizeof(err)) !=
+	       0);
+	EXPECT(status == 1 && strstr(err, "module 'nosuch' not found"));
+out_remove:
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	if (system(p) != 0 && !why[0])
+		snprintf(why, sizeof(why), "cannot remove %s", dir);
+}
+
 int main(void)
 {
 	run("parse_mem", test_parse_mem);
@@ -578,8 +1047,17 @@ int main(void)
 	run("shell_quote", test_shell_quote);
 	run("debugcon_status", test_debugcon_status);
 	run("guest_status", test_guest_status);
+	run("debugcon_ready", test_debugcon_ready);
+	run("relay_waits_for_ready", test_relay_waits_for_ready);
+	run("relay_large_input", test_relay_large_input);
+	run("relay_ends", test_relay_ends);
 	run("parse_list", test_parse_list_glob);
 	run("judge_run", test_judge_runs);
 	run("judge_death", test_judge_deaths);
+	run("opts_program", test_opts_program);
+	run("cmdline_quote", test_cmdline_quote);
+	run("run_cmdline", test_run_cmdline);
+	run("add_split", test_add_split);
+	run("run_image", test_run_image);
 	return failed ? 1 : 0;
 }

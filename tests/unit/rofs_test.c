@@ -87,17 +87,17 @@ static int compare(struct test_ctx *t, const struct rofs_image *img, uint32_t in
 	for (uint32_t i = 0; i < n->nkids; i++) {
 		const struct rofs_wnode *k = n->kids[i];
 		uint32_t kino, len;
-		const char *name;
+		char name[ROFS_NAME_MAX + 1];
 
 		/* found by binary search, and listed in sorted order */
 		bad |= rofs_image_lookup(img, &ri, k->name, strlen(k->name), &kino) != 0;
-		bad |= rofs_image_dirent(img, &ri, i, &kino, &name, &len) != 0;
-		bad |= len != strlen(k->name) || memcmp(name, k->name, len) != 0;
+		bad |= rofs_image_dirent(img, &ri, i, &kino, name, &len) != 0;
+		bad |= len != strlen(k->name) || memcmp(name, k->name, len) != 0 || name[len];
 		if (i) {
-			const char *pn;
+			char pn[ROFS_NAME_MAX + 1];
 			uint32_t pl, pi;
 
-			rofs_image_dirent(img, &ri, i - 1, &pi, &pn, &pl);
+			rofs_image_dirent(img, &ri, i - 1, &pi, pn, &pl);
 			int c = memcmp(pn, name, pl < len ? pl : len);
 
 			bad |= c > 0 || (c == 0 && pl >= len);
@@ -107,8 +107,31 @@ static int compare(struct test_ctx *t, const struct rofs_image *img, uint32_t in
 	uint32_t x;
 
 	bad |= rofs_image_lookup(img, &ri, "~absent", 7, &x) != -2;
-	bad |= rofs_image_dirent(img, &ri, n->nkids, &x, &(const char *){ 0 }, &x) != -2;
+	char nm[ROFS_NAME_MAX + 1];
+
+	bad |= rofs_image_dirent(img, &ri, n->nkids, &x, nm, &x) != -2;
 	return bad;
+}
+
+/* An image read through a function, as the kernel reads through the page cache. */
+struct reader {
+	const uint8_t *buf;
+	uint64_t size;	/* what the device holds */
+	uint64_t calls; /* reads asked for */
+	bool outside;	/* a read reached past the device */
+};
+
+static int read_fn(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct reader *r = ctx;
+
+	r->calls++;
+	if (off > r->size || len > r->size - off) {
+		r->outside = true;
+		return -5;
+	}
+	memcpy(buf, r->buf + off, len);
+	return 0;
 }
 
 TEST(rofs, random_trees_round_trip)
@@ -127,6 +150,13 @@ TEST(rofs, random_trees_round_trip)
 		EXPECT_EQ(t, size, size2);
 		EXPECT_EQ(t, rofs_image_open(&img, buf, size, &why), 0);
 		EXPECT_EQ(t, compare(t, &img, 0, root, 0), 0);
+		/* the same through a read function: every read inside the device */
+		struct reader r = { buf, size, 0, false };
+
+		EXPECT_EQ(t, rofs_image_open_read(&img, read_fn, &r, size, &why), 0);
+		EXPECT_EQ(t, compare(t, &img, 0, root, 0), 0);
+		EXPECT_GT(t, r.calls, 0);
+		EXPECT_FALSE(t, r.outside);
 		/* every truncation is refused at open */
 		EXPECT_EQ(t, rofs_image_open(&img, buf, size - 1 - rnd((uint32_t)size - 1), &why),
 			  -22);
@@ -200,4 +230,46 @@ TEST(rofs, damaged_images)
 	buf[64 + 1] = 0x80;
 	EXPECT_EQ(t, rofs_image_open(&img, buf, size, &why), -22);
 	EXPECT_STREQ(t, why, "the root is not a valid directory");
+}
+
+/* Through a read function: a failing device is an error, never a stray read. */
+TEST(rofs, damaged_images_through_reads)
+{
+	struct rofs_wnode f = { .name = "f", .mode = ROFS_S_IFREG | 0644, .data = "abc", .size = 3 };
+	struct rofs_wnode *kids[] = { &f };
+	struct rofs_wnode root = { .mode = ROFS_S_IFDIR | 0755, .kids = kids, .nkids = 1 };
+	const char *why = NULL;
+	struct rofs_image img;
+	struct rofs_inode ri;
+	uint8_t buf[512];
+	uint64_t size;
+	size_t done;
+	uint32_t ino;
+
+	EXPECT_EQ(t, rofs_image_write(&root, buf, sizeof(buf), &size, &why), 0);
+	struct reader r = { buf, size, 0, false };
+
+	/* a device shorter than the image says: refused at open */
+	EXPECT_EQ(t, rofs_image_open_read(&img, read_fn, &r, size - 1, &why), -22);
+	EXPECT_STREQ(t, why, "truncated: shorter than the size its superblock gives");
+	EXPECT_EQ(t, rofs_image_open_read(&img, read_fn, &r, size, &why), 0);
+	EXPECT_EQ(t, rofs_image_lookup(&img, &(struct rofs_inode){ 0 }, "f", 1, &ino), -2);
+	EXPECT_EQ(t, rofs_image_inode(&img, 0, &ri), 0);
+	EXPECT_EQ(t, rofs_image_lookup(&img, &ri, "f", 1, &ino), 0);
+	EXPECT_EQ(t, rofs_image_lookup(&img, &ri, "", 0, &ino), -2);
+	/* the file's bytes moved past the end: -EIO, the device never asked */
+	memcpy(&ri, buf + 64 + 32, sizeof(ri));
+	ri.off = size - 1;
+	EXPECT_EQ(t, rofs_image_read(&img, &ri, 0, buf, 3, &done), -5);
+	/* the device fails a read: its error comes back */
+	r.size = 0;
+	EXPECT_EQ(t, rofs_image_inode(&img, 1, &ri), -5);
+	EXPECT_TRUE(t, r.outside);
+	r.outside = false;
+	r.size = size;
+	EXPECT_EQ(t, rofs_image_inode(&img, 1, &ri), 0);
+	EXPECT_EQ(t, rofs_image_read(&img, &ri, 1, buf + 400, 5, &done), 0);
+	EXPECT_EQ(t, done, 2);
+	EXPECT_EQ(t, memcmp(buf + 400, "bc", 2), 0);
+	EXPECT_FALSE(t, r.outside);
 }

@@ -341,6 +341,26 @@ static int build(struct resolver *r, const char *out, uint64_t *size)
 	return ret;
 }
 
+int image_modules_tree(const char *modules_dir, const char *name, struct image_tree **out,
+		       char *err, size_t errlen)
+{
+	struct resolver r = { .modules_dir = modules_dir, .err = err, .errlen = errlen };
+	struct image_tree *t = NULL;
+	int ret = resolve(&r, name, NULL);
+
+	if (!ret)
+		ret = image_tree_new(&t);
+	for (int i = 0; i < r.norder && !ret; i++)
+		ret = image_tree_add(t, r.order[i], err, errlen);
+	resolver_free(&r);
+	if (ret) {
+		image_tree_free(t);
+		return ret;
+	}
+	*out = t;
+	return 0;
+}
+
 int image_prepare(const char *name, char *path, size_t len)
 {
 	struct resolver r = { .modules_dir = "modules" };
@@ -385,6 +405,16 @@ int cmd_image(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--deps")) {
 			deps = true;
+		} else if (!strcmp(argv[i], "--list")) {
+			if (i + 2 != argc) {
+				fprintf(stderr, "osprey: image: --list takes one image file\n");
+				return usage();
+			}
+			if (image_list(argv[i + 1], stdout, err, sizeof(err))) {
+				fprintf(stderr, "osprey: image: %s\n", err);
+				return 1;
+			}
+			return 0;
 		} else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--modules")) {
 			if (i + 1 == argc) {
 				fprintf(stderr, "osprey: image: %s needs a value\n", argv[i]);

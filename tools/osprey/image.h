@@ -3,6 +3,8 @@
  *
  *   image.c       the command, manifests, dependency resolution
  *   image_tree.c  the image's tree: files from the host, conflicts, writing
+ *   image_list.c  `osprey image --list FILE`: what an image holds
+ *   run_prog.c    `osprey run PROGRAM`: the image around a host program
  *
  * Errors are written into a caller's buffer (no "osprey: " prefix), and
  * the functions return 0 or a negative errno.
@@ -12,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define IMAGE_MAX_MODULES 256
 #define IMAGE_MAX_REQUIRES 32
@@ -50,10 +53,25 @@ void image_module_free(struct module *m);
 
 struct image_tree;
 
+/* A new tree holding module `name` and what it requires, from modules_dir. */
+int image_modules_tree(const char *modules_dir, const char *name, struct image_tree **out,
+		       char *err, size_t errlen);
+/* image_list.c: prints every path of the image file with its type, mode and size. */
+int image_list(const char *file, FILE *out, char *err, size_t errlen);
+
+struct image_tree;
+
 /* image_tree.c */
 int image_tree_new(struct image_tree **out);
 /* Adds a module's entries; a clash with another module's file is an error naming both. */
 int image_tree_add(struct image_tree *t, const struct module *m, char *err, size_t errlen);
+/*
+ * Adds the host file, link or folder (recursively: its links stay links)
+ * `host` at the absolute image path `path`; `who` names the contributor in
+ * errors ("--add data:/srv").  mode >= 0 replaces a file's host permissions.
+ */
+int image_tree_add_host(struct image_tree *t, const char *who, const char *host, const char *path,
+			int mode, char *err, size_t errlen);
 int image_tree_write(struct image_tree *t, const char *out, uint64_t *size, char *err,
 		     size_t errlen);
 void image_tree_free(struct image_tree *t);

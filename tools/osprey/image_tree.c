@@ -1,13 +1,16 @@
 /*
- * The image's tree as `osprey image` builds it: each module's files,
- * directories and links added in dependency order, parent directories made
- * as needed (0755), then written by the same rofs writer the kernel's tests
- * use (kernel/fs/rofs_image.c).
+ * The image's tree as `osprey image` and `osprey run PROGRAM` build it: each
+ * module's files, directories and links added in dependency order, then
+ * (for a program) the program and the --add host files and folders; parent
+ * directories made as needed (0755); then written by the same rofs writer
+ * the kernel's tests use (kernel/fs/rofs_image.c).
  *
- * Two modules may put the same file at one path (same bytes, same mode);
- * different files, or a file where another module has a directory, are an
- * error naming the path, both modules and their host files.
+ * Two contributors may put the same file at one path (same bytes, same
+ * mode); different files, or a file where another has a directory, are an
+ * error naming the path, both contributors ("module 'base'", "--add
+ * data:/srv") and their host files.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,14 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "osprey_err.h"
 #include "../../kernel/fs/rofs_image.h"
 #include "image.h"
 
+/* Folders nested deeper than this in an --add are refused (a loop through a bind mount). */
+#define IMAGE_MAX_DEPTH 64
+
+/* How place() treats the mode of a directory that is already there. */
+enum dir_mode { DIR_SET, DIR_KEEP };
+
 struct tnode {
 	struct rofs_wnode w; /* first: the writer sees only this */
-	const char *module;  /* who put it here (NULL: made as a parent) */
+	const char *who;     /* who put it here (NULL: made as a parent); owned by the tree */
 	char *host;	     /* files: the host path */
 	uint32_t cap;	     /* room in w.kids */
 };
@@ -30,6 +40,8 @@ struct tnode {
 struct image_tree {
 	struct tnode root;
 	char *cmdline;
+	char **whos; /* the strings tnode.who points at */
+	size_t nwhos, capwhos;
 };
 
 int image_tree_new(struct image_tree **out)
@@ -61,6 +73,9 @@ void image_tree_free(struct image_tree *t)
 		return;
 	node_free(&t->root, false);
 	free(t->cmdline);
+	for (size_t i = 0; i < t->nwhos; i++)
+		free(t->whos[i]);
+	free(t->whos);
 	free(t);
 }
 
@@ -135,32 +150,37 @@ static const char *kind_name(uint32_t mode)
 	}
 }
 
-static int add_entry(struct image_tree *t, const struct module *m, const struct manifest_entry *e,
-		     char *err, size_t errlen)
+/* A copy of who, kept until the tree is freed (nodes point at it). */
+static const char *keep_who(struct image_tree *t, const char *who)
 {
-	uint32_t mode = e->kind == ENTRY_DIR  ? ROFS_S_IFDIR :
-			e->kind == ENTRY_LINK ? ROFS_S_IFLNK :
-						ROFS_S_IFREG;
-	struct tnode *dir = &t->root, *n;
-	const char *p = e->path;
-	char host[2200] = "";
-	char *data = NULL;
-	uint64_t size = 0;
-	int perm = e->mode, ret;
+	char **v;
 
-	if (e->kind == ENTRY_FILE) {
-		snprintf(host, sizeof(host), "%s/%s", m->dir, e->host);
-		ret = read_host(host, &data, &size, &perm);
-		if (ret)
-			return osprey_fail(err, errlen, "%s/manifest:%d: cannot read %s: %s",
-					   m->dir, e->line, host, strerror(-ret));
-	} else if (e->kind == ENTRY_LINK) {
-		data = strdup(e->target);
-		size = strlen(e->target);
-		perm = 0777;
-	} else if (perm < 0) {
-		perm = 0755;
+	if (t->nwhos == t->capwhos) {
+		size_t cap = t->capwhos ? t->capwhos * 2 : 16;
+
+		v = realloc(t->whos, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		t->whos = v;
+		t->capwhos = cap;
 	}
+	t->whos[t->nwhos] = strdup(who);
+	return t->whos[t->nwhos] ? t->whos[t->nwhos++] : NULL;
+}
+
+/*
+ * Put one file, directory or link at path.  `who` is how errors name the
+ * one who put it ("module 'base'", "--add data:/srv"), `where` how they
+ * name the line that asked for it; data (owned, freed here on error) and
+ * size are a file's bytes or a link's target, host the host file (or NULL).
+ * A directory that is already there takes perm only with DIR_SET.
+ */
+static int place(struct image_tree *t, const char *who, const char *where, const char *path,
+		 uint32_t type, int perm, enum dir_mode dm, char *data, uint64_t size,
+		 const char *host, char *err, size_t errlen)
+{
+	struct tnode *dir = &t->root, *n;
+	const char *p = path;
 	for (;;) {
 		const char *end;
 		size_t len;
@@ -177,8 +197,7 @@ static int add_entry(struct image_tree *t, const struct module *m, const struct 
 		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') ||
 		    len > ROFS_NAME_MAX) {
 			free(data);
-			return osprey_fail(err, errlen, "%s/manifest:%d: bad image path '%s'",
-					   m->dir, e->line, e->path);
+			return osprey_fail(err, errlen, "%s: bad image path '%s'", where, path);
 		}
 		n = child(dir, p, len);
 		while (*end == '/')
@@ -196,56 +215,92 @@ static int add_entry(struct image_tree *t, const struct module *m, const struct 
 			free(data);
 			return osprey_fail(
 				err, errlen,
-				"path conflict at %.*s: module '%s' needs a directory there, module '%s' put %s (%s)",
-				(int)(p + len - e->path), e->path, m->name, n->module,
-				kind_name(n->w.mode), n->host ? n->host : "");
+				"path conflict at %.*s: %s needs a directory there, %s put %s (%s)",
+				(int)(p + len - path), path, who, n->who, kind_name(n->w.mode),
+				n->host ? n->host : "");
 		}
 		dir = n;
 		p = end;
 	}
-	if (n && (n->w.mode & ROFS_S_IFMT) == mode && mode == ROFS_S_IFDIR) {
-		if (e->mode >= 0)
-			n->w.mode = mode | (uint32_t)perm;
-		if (!n->module)
-			n->module = m->name;
+	if (n && (n->w.mode & ROFS_S_IFMT) == type && type == ROFS_S_IFDIR) {
+		if (dm == DIR_SET)
+			n->w.mode = type | (uint32_t)perm;
+		if (!n->who)
+			n->who = who;
 		return 0;
 	}
 	if (n) {
-		bool same = n->w.mode == (mode | (uint32_t)perm) && n->w.size == size &&
+		bool same = n->w.mode == (type | (uint32_t)perm) && n->w.size == size &&
 			    (!size || !memcmp(n->w.data, data, size));
+		const char *mine = host ? host : type == ROFS_S_IFLNK ? data : "";
 
-		free(data);
-		if (same)
+		if (same) {
+			free(data);
 			return 0;
-		return osprey_fail(
-			err, errlen,
-			"path conflict at %s: module '%s' puts %s there (%s), module '%s' put a different %s (%s)",
-			e->path, m->name, kind_name(mode),
-			host[0]	  ? host :
-			e->target ? e->target :
-				    "",
-			n->module ? n->module : "(a parent directory)", kind_name(n->w.mode) + 2,
-			n->host	  ? n->host :
-			n->w.data ? (const char *)n->w.data :
-				    "");
+		}
+		osprey_fail(err, errlen,
+			    "path conflict at %s: %s puts %s there (%s), %s put a different %s (%s)",
+			    path, who, kind_name(type), mine ? mine : "",
+			    n->who ? n->who : "a parent directory", kind_name(n->w.mode) + 2,
+			    n->host   ? n->host :
+			    n->w.data ? (const char *)n->w.data :
+					"");
+		free(data);
+		return -EINVAL;
 	}
 	n = new_child(dir, p, strcspn(p, "/"));
 	if (!n) {
 		free(data);
 		return -ENOMEM;
 	}
-	n->w.mode = mode | (uint32_t)perm;
+	n->w.mode = type | (uint32_t)perm;
 	n->w.data = data;
 	n->w.size = size;
-	n->module = m->name;
-	n->host = host[0] ? strdup(host) : NULL;
+	n->who = who;
+	n->host = host ? strdup(host) : NULL;
 	return 0;
+}
+
+static int add_entry(struct image_tree *t, const struct module *m, const char *who,
+		     const struct manifest_entry *e, char *err, size_t errlen)
+{
+	char host[2200] = "", where[1100];
+	char *data = NULL;
+	uint64_t size = 0;
+	int perm = e->mode, ret;
+
+	snprintf(where, sizeof(where), "%s/manifest:%d", m->dir, e->line);
+	if (e->kind == ENTRY_FILE) {
+		snprintf(host, sizeof(host), "%s/%s", m->dir, e->host);
+		ret = read_host(host, &data, &size, &perm);
+		if (ret)
+			return osprey_fail(err, errlen, "%s: cannot read %s: %s", where, host,
+					   strerror(-ret));
+		return place(t, who, where, e->path, ROFS_S_IFREG, perm, DIR_SET, data, size, host,
+			     err, errlen);
+	}
+	if (e->kind == ENTRY_LINK) {
+		data = strdup(e->target);
+		if (!data)
+			return -ENOMEM;
+		return place(t, who, where, e->path, ROFS_S_IFLNK, 0777, DIR_SET, data,
+			     strlen(e->target), NULL, err, errlen);
+	}
+	return place(t, who, where, e->path, ROFS_S_IFDIR, perm < 0 ? 0755 : perm,
+		     perm < 0 ? DIR_KEEP : DIR_SET, NULL, 0, NULL, err, errlen);
 }
 
 int image_tree_add(struct image_tree *t, const struct module *m, char *err, size_t errlen)
 {
+	char buf[96];
+	const char *who;
+
+	snprintf(buf, sizeof(buf), "module '%s'", m->name);
+	who = keep_who(t, buf);
+	if (!who)
+		return -ENOMEM;
 	for (int i = 0; i < m->nentries; i++) {
-		int ret = add_entry(t, m, &m->entries[i], err, errlen);
+		int ret = add_entry(t, m, who, &m->entries[i], err, errlen);
 
 		if (ret)
 			return ret;
@@ -255,6 +310,145 @@ int image_tree_add(struct image_tree *t, const struct module *m, char *err, size
 		t->cmdline = strdup(m->cmdline);
 	}
 	return 0;
+}
+
+static int add_host(struct image_tree *t, const char *who, const char *host, const char *path,
+		    int perm, bool follow, int depth, char *err, size_t errlen);
+
+/* a, sep and b in a new string (asprintf is not in the fuzz build's C library profile). */
+static char *join(const char *a, const char *sep, const char *b)
+{
+	size_t n = strlen(a) + strlen(sep) + strlen(b) + 1;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s%s%s", a, sep, b);
+	return s;
+}
+
+/* Every entry of the host folder host, under path in the image. */
+static int add_host_dir(struct image_tree *t, const char *who, const char *host, const char *path,
+			int depth, char *err, size_t errlen)
+{
+	struct dirent *de;
+	DIR *d = opendir(host);
+	int ret = 0;
+
+	if (!d)
+		return osprey_fail(err, errlen, "%s: %s: %s", who, host, strerror(errno));
+	while (!ret && (errno = 0, de = readdir(d))) {
+		char *h, *p;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		h = join(host, "/", de->d_name);
+		p = join(path, path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
+		ret = h && p ? add_host(t, who, h, p, -1, false, depth + 1, err, errlen) : -ENOMEM;
+		free(h);
+		free(p);
+	}
+	if (!ret && errno)
+		ret = osprey_fail(err, errlen, "%s: %s: %s", who, host, strerror(errno));
+	closedir(d);
+	return ret;
+}
+
+/* One host file, link or folder (recursively) at path; see image_tree_add_host(). */
+static int add_host(struct image_tree *t, const char *who, const char *host, const char *path,
+		    int perm, bool follow, int depth, char *err, size_t errlen)
+{
+	struct stat st;
+	char *data = NULL;
+	uint64_t size = 0;
+	int ret;
+
+	if ((follow ? stat(host, &st) : lstat(host, &st)) < 0)
+		return osprey_fail(err, errlen, "%s: %s: %s", who, host, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		ret = read_host(host, &data, &size, &perm);
+		if (ret)
+			return osprey_fail(err, errlen, "%s: cannot read %s: %s", who, host,
+					   strerror(-ret));
+		return place(t, who, who, path, ROFS_S_IFREG, perm, DIR_SET, data, size, host, err,
+			     errlen);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(host, target, sizeof(target));
+
+		if (n <= 0 || n == (ssize_t)sizeof(target))
+			return osprey_fail(err, errlen, "%s: cannot read the link %s: %s", who,
+					   host, n < 0 ? strerror(errno) : "bad target length");
+		data = strndup(target, (size_t)n);
+		if (!data)
+			return -ENOMEM;
+		return place(t, who, who, path, ROFS_S_IFLNK, 0777, DIR_SET, data, (uint64_t)n,
+			     host, err, errlen);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return osprey_fail(err, errlen,
+				   "%s: %s is not a regular file, folder or symbolic link", who,
+				   host);
+	if (depth > IMAGE_MAX_DEPTH)
+		return osprey_fail(err, errlen, "%s: %s: more than %d levels of folders", who, host,
+				   IMAGE_MAX_DEPTH);
+	/* A new directory takes the host folder's permissions; one already there keeps its own. */
+	ret = place(t, who, who, path, ROFS_S_IFDIR, perm >= 0 ? perm : (int)(st.st_mode & 07777),
+		    perm >= 0 ? DIR_SET : DIR_KEEP, NULL, 0, NULL, err, errlen);
+	if (ret)
+		return ret;
+	return add_host_dir(t, who, host, path, depth, err, errlen);
+}
+
+int image_tree_add_host(struct image_tree *t, const char *who, const char *host, const char *path,
+			int mode, char *err, size_t errlen)
+{
+	const char *w = keep_who(t, who);
+
+	if (!w)
+		return -ENOMEM;
+	if (path[0] != '/')
+		return osprey_fail(err, errlen, "%s: image path '%s' is not absolute", who, path);
+	return add_host(t, w, host, path, mode, true, 0, err, errlen);
+}
+
+/*
+ * Write a new file beside out and rename it over out, so that a guest
+ * booting the old image (another `osprey run` at the same time) never reads
+ * a half-written one.
+ */
+static int write_atomic(const char *out, const uint8_t *buf, uint64_t size)
+{
+	char *tmp;
+	FILE *f;
+	int fd, ret = 0;
+
+	tmp = join(out, ".", "XXXXXX");
+	if (!tmp)
+		return -ENOMEM;
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		ret = -errno;
+		free(tmp);
+		return ret;
+	}
+	f = fdopen(fd, "wb");
+	if (!f) {
+		ret = -errno;
+		close(fd);
+		goto out_remove;
+	}
+	if (fchmod(fd, 0644) || fwrite(buf, 1, size, f) != size)
+		ret = errno ? -errno : -EIO;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, out))
+		ret = -errno;
+out_remove:
+	if (ret)
+		unlink(tmp);
+	free(tmp);
+	return ret;
 }
 
 int image_tree_write(struct image_tree *t, const char *out, uint64_t *size, char *err,
@@ -283,7 +477,7 @@ int image_tree_write(struct image_tree *t, const char *out, uint64_t *size, char
 			c->w.mode = ROFS_S_IFREG | 0644;
 			c->w.data = strdup(t->cmdline);
 			c->w.size = strlen(t->cmdline);
-			c->module = "(cmdline)";
+			c->who = "the modules' default command line";
 		}
 	}
 	ret = rofs_image_write(&t->root.w, NULL, 0, size, &why);
@@ -313,12 +507,7 @@ int image_tree_write(struct image_tree *t, const char *out, uint64_t *size, char
 			return 0;
 		}
 	}
-	f = fopen(out, "wb");
-	ret = f ? 0 : -errno;
-	if (f && fwrite(buf, 1, *size, f) != *size)
-		ret = -EIO;
-	if (f && fclose(f) && !ret)
-		ret = -errno;
+	ret = write_atomic(out, buf, *size);
 	free(buf);
 	if (ret)
 		return osprey_fail(err, errlen, "cannot write %s: %s", out, strerror(-ret));

@@ -37,6 +37,8 @@ enum opt_id {
 	OPT_VERBOSE,
 	OPT_TRACE,
 	OPT_TRACE_OUT,
+	OPT_ADD,
+	OPT_ENV,
 };
 
 struct opt_def {
@@ -63,6 +65,8 @@ static const struct opt_def opt_table[] = {
 	{ 'v', "verbose", false, CMD_RUN | CMD_TEST, OPT_VERBOSE },
 	{ 0, "trace", true, CMD_RUN, OPT_TRACE },
 	{ 0, "trace-out", true, CMD_RUN, OPT_TRACE_OUT },
+	{ 0, "add", true, CMD_RUN, OPT_ADD },
+	{ 0, "env", true, CMD_RUN, OPT_ENV },
 };
 
 static const char *const machine_names[] = {
@@ -270,6 +274,23 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 			return osprey_fail(err, errlen, "%s: empty file name", name);
 		o->trace_out = val;
 		return 0;
+	case OPT_ADD:
+		if (!*val)
+			return osprey_fail(err, errlen, "%s: empty host path", name);
+		if (o->nadds == OSPREY_MAX_ADDS)
+			return osprey_fail(err, errlen, "%s: more than %d of them", name,
+					   OSPREY_MAX_ADDS);
+		o->adds[o->nadds++] = val;
+		return 0;
+	case OPT_ENV:
+		/* The kernel's own rule for --env=K=V (kernel/core/cmdline.c). */
+		if (!strchr(val, '=') || val[0] == '=')
+			return osprey_fail(err, errlen, "%s '%s': expected NAME=VALUE", name, val);
+		if (o->nenvs == OSPREY_MAX_ENVS)
+			return osprey_fail(err, errlen, "%s: more than %d of them", name,
+					   OSPREY_MAX_ENVS);
+		o->envs[o->nenvs++] = val;
+		return 0;
 	}
 	return osprey_fail(err, errlen, "%s: internal error", name);
 }
@@ -294,9 +315,23 @@ static const struct opt_def *find_short(char c)
 	return NULL;
 }
 
-static int positional(enum osprey_cmd cmd, const char *arg, struct osprey_opts *o, char *err,
-		      size_t errlen)
+/*
+ * A word that is not an option.  For `run`, the first one is the host
+ * program and everything after it its arguments (returns 1: stop parsing).
+ */
+static int positional(enum osprey_cmd cmd, char **argv, int i, int argc, struct osprey_opts *o,
+		      char *err, size_t errlen)
 {
+	const char *arg = argv[i];
+
+	if (cmd == CMD_RUN) {
+		if (!*arg)
+			return osprey_fail(err, errlen, "run: empty program path");
+		o->prog = arg;
+		o->prog_argv = argv + i + 1;
+		o->prog_argc = argc - i - 1;
+		return 1;
+	}
 	if (cmd == CMD_TEST && !o->glob) {
 		if (!*arg)
 			return osprey_fail(err, errlen, "test: empty GLOB");
@@ -323,9 +358,11 @@ int opts_parse(enum osprey_cmd cmd, int argc, char **argv, struct osprey_opts *o
 		int ret;
 
 		if (options_done || arg[0] != '-' || arg[1] == '\0') {
-			ret = positional(cmd, arg, o, err, errlen);
-			if (ret)
+			ret = positional(cmd, argv, i, argc, o, err, errlen);
+			if (ret < 0)
 				return ret;
+			if (ret > 0)
+				break;
 			continue;
 		}
 		if (strcmp(arg, "--") == 0) {
@@ -367,5 +404,10 @@ int opts_parse(enum osprey_cmd cmd, int argc, char **argv, struct osprey_opts *o
 	}
 	if (o->trace_out && !o->trace)
 		return osprey_fail(err, errlen, "%s: --trace-out needs --trace", cmd_name(cmd));
+	if (o->nadds && !o->prog)
+		return osprey_fail(
+			err, errlen,
+			"%s: --add needs a program to run (osprey run [OPTIONS] PROGRAM [ARGS...])",
+			cmd_name(cmd));
 	return 0;
 }

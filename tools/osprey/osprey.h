@@ -7,6 +7,9 @@
  *   qemu.c   the host probe (KVM, firmware, QEMU in PATH) and the one QEMU argv builder
  *   run.c    one guest boot: QEMU as a child, signals, timeout, exit-status mapping;
  *            and the `run` command
+ *   relay.c  a stdin that is not a terminal, relayed to the guest (end of file included)
+ *   run_prog.c  `run PROGRAM`: the image around a host program, --add, the quoted
+ *            kernel command line
  *   test.c   the `test` command: the in-kernel test runner
  *   trace.c  the `trace` command: list, summary, boot chart of a trace file
  *   tracefile.c  the trace file parser (tracefile.h), fuzzed on its own
@@ -21,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Exit statuses of the command itself (docs/osprey-command.md). */
 #define OSPREY_EXIT_USAGE 2
@@ -31,6 +35,9 @@
 #define OSPREY_QBOOT "/usr/share/qemu/qboot.rom"
 #define OSPREY_DEFAULT_KERNEL "build/release/osprey.elf"
 #define OSPREY_GDB_PORT 1234
+#define OSPREY_MAX_ADDS 64	     /* --add options of one run */
+#define OSPREY_MAX_ENVS 64	     /* --env options of one run (the kernel takes 64) */
+#define OSPREY_RUN_CACHE "build/run" /* images made by `osprey run PROGRAM` */
 
 enum osprey_cmd {
 	CMD_RUN = 1 << 0,
@@ -63,6 +70,13 @@ struct osprey_opts {
 	const char *glob;      /* test only; NULL = "*" */
 	const char *trace;     /* run only: --trace=GLOB for the kernel, or NULL */
 	const char *trace_out; /* run only: where the trace goes (default trace.bin) */
+	const char *prog;      /* run only: the host program to boot, or NULL */
+	char **prog_argv;      /* its arguments (after prog), prog_argc of them */
+	int prog_argc;
+	const char *adds[OSPREY_MAX_ADDS]; /* run only: --add HOST[:PATH] */
+	unsigned int nadds;
+	const char *envs[OSPREY_MAX_ENVS]; /* run only: --env K=V */
+	unsigned int nenvs;
 	bool debug;
 	bool dry_run;
 	bool verbose;
@@ -143,6 +157,42 @@ void boot_result_free(struct boot_result *res);
 int host_prepare(const struct osprey_opts *o, struct qemu_spec *spec, char *qemu_path,
 		 size_t qemu_len, bool need_qemu);
 int cmd_run(int argc, char **argv);
+
+/*
+ * relay.c: osprey's stdin (not a terminal) into QEMU's, once the guest is
+ * ready, then end of file.  One thread; the caller polls its fds.
+ */
+#define RELAY_NFDS 3
+
+struct pollfd;
+
+struct relay {
+	int in;		 /* osprey's stdin; -1 once it ended */
+	int out;	 /* the write end of QEMU's stdin (non-blocking); -1 once closed */
+	int watch;	 /* inotify on the debug-console file; -1 when not watching */
+	int dc;		 /* the debug-console file */
+	off_t dc_off;	 /* where its first line not yet read starts */
+	bool ready;	 /* the guest wrote "osprey:ready" (or there is no way to know) */
+	size_t pos, len; /* buf[pos..len) is read from stdin, not yet written */
+	char buf[4096];
+};
+
+bool debugcon_ready(const char *buf, size_t len);
+int relay_open(struct relay *r, int in, int dc, const char *dcpath, int *qemu_in);
+void relay_pollfds(const struct relay *r, struct pollfd *pf); /* RELAY_NFDS of them */
+void relay_events(struct relay *r, const struct pollfd *pf);
+void relay_close(struct relay *r);
+
+/* run_prog.c */
+int cmdline_quote(const char *word, char *out, size_t outlen);
+/* Whether a kernel command line names an application (words after the options). */
+bool cmdline_runs_program(const char *line);
+int run_cmdline(const struct osprey_opts *o, const char *prefix, char **line, char *err,
+		size_t errlen);
+int add_split(const char *spec, char **host, char **path, char *err, size_t errlen);
+int run_image(const struct osprey_opts *o, const char *modules_dir, const char *cache_dir,
+	      char *path, size_t pathlen, int *status, char *err, size_t errlen);
+void prog_warn(const char *prog, FILE *out);
 
 /* test.c */
 enum verdict {

@@ -13,15 +13,27 @@
  * tables below (identity, direct map and kernel image: the first 1 GiB each)
  * and jump to start64_high, which runs kmain() on the boot stack.  Nothing
  * here touches the stack before it is set up.
+ *
+ * They also set the FPU/SSE control bits that arch_user_cpu_init() sets
+ * (CR0.MP/NE, CR4.OSFXSR/OSXMMEXCPT, EM and TS clear): under QEMU's TCG
+ * these bits are part of every translated block's key, so changing them
+ * half-way through boot would translate all code run again afterwards
+ * (memset, the boot chart, the PIT sampling) a second time.
  */
 #include <osprey/arch/layout.h>
 
 #define PHYS(x) ((x) - KERNEL_VMA)
 
 #define CR0_PE (1 << 0)
+#define CR0_MP (1 << 1)
+#define CR0_EM (1 << 2)
+#define CR0_TS (1 << 3)
+#define CR0_NE (1 << 5)
 #define CR0_WP (1 << 16)
 #define CR0_PG (1 << 31)
 #define CR4_PAE (1 << 5)
+#define CR4_OSFXSR (1 << 9)
+#define CR4_OSXMMEXCPT (1 << 10)
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1 << 8)
 #define EFER_NXE (1 << 11)
@@ -45,7 +57,7 @@ pvh_entry:
 	movl $1, PHYS(boot_protocol)
 
 	movl %cr4, %eax
-	orl $CR4_PAE, %eax
+	orl $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
 	movl %eax, %cr4
 	movl $PHYS(boot_pml4), %eax
 	movl %eax, %cr3
@@ -54,7 +66,8 @@ pvh_entry:
 	orl $(EFER_LME | EFER_NXE), %eax
 	wrmsr
 	movl %cr0, %eax
-	orl $(CR0_PG | CR0_WP | CR0_PE), %eax
+	andl $~(CR0_EM | CR0_TS), %eax
+	orl $(CR0_PG | CR0_WP | CR0_NE | CR0_MP | CR0_PE), %eax
 	movl %eax, %cr0
 	lgdt PHYS(boot_gdt_desc)
 	ljmp $0x08, $PHYS(start64_low)
@@ -74,6 +87,13 @@ linux64_entry:
 	rdmsr
 	orl $EFER_NXE, %eax
 	wrmsr
+	movq %cr4, %rax
+	orq $(CR4_OSFXSR | CR4_OSXMMEXCPT), %rax
+	movq %rax, %cr4
+	movq %cr0, %rax
+	andq $~(CR0_EM | CR0_TS), %rax
+	orq $(CR0_NE | CR0_MP), %rax
+	movq %rax, %cr0
 	leaq boot_pml4(%rip), %rax
 	movq %rax, %cr3
 	lgdt boot_gdt_desc(%rip)

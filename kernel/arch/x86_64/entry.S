@@ -16,6 +16,7 @@
  * The copy routines below may fault on an application address; the trap
  * handler then resumes at the routine's fixup (user_fixups[]).
  */
+#include "regs.inc"
 #include <osprey/arch/layout.h>
 
 #define USER_CS 0x2b
@@ -39,21 +40,7 @@ syscall_entry:
 	pushq %rcx
 	pushq $0
 	pushq $VEC_SYSCALL
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_REGS
 	xorl %ebp, %ebp		/* backtraces end here, not in user memory */
 	movq %rsp, %rdi
 	sti
@@ -71,42 +58,14 @@ user_exit:
 	movabsq $0x0000800000000000, %r11
 	cmpq %r11, %rcx
 	jae 1f
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_REGS
 	/* rsp now at the vector: rip at 16, rflags at 32, rsp at 40 */
 	movq 16(%rsp), %rcx
 	movq 32(%rsp), %r11
 	swapgs
 	movq 40(%rsp), %rsp
 	sysretq
-1:	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+1:	POP_REGS
 	addq $16, %rsp
 	swapgs
 	iretq

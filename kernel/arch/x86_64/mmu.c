@@ -93,14 +93,22 @@ static int map_one(uint64_t *root, uintptr_t va, uint64_t pa, int level, uint64_
 	return 0;
 }
 
-static int map_range(uintptr_t va, uint64_t pa, uint64_t len, uint64_t flags)
+/*
+ * Maps [pa, pa + len) at va in the largest pages that fit, up to max_level
+ * (1: 4 KiB, 2: 2 MiB, 3: 1 GiB).  The walk from the root is done once per
+ * run of entries in one table, not once per page: boot time under TCG is
+ * mostly code run for the first time and calls, and the direct map's edges
+ * and the image are a few hundred 4 KiB pages.  A run ends at the table's
+ * end, which for 4 KiB and 2 MiB pages is where a larger page may start.
+ */
+static int map_range(uintptr_t va, uint64_t pa, uint64_t len, uint64_t flags, int max_level)
 {
 	uint64_t end = pa + len;
 
 	while (pa < end) {
 		int level = 1;
 
-		for (int l = gbpages ? 3 : 2; l > 1; l--) {
+		for (int l = max_level; l > 1; l--) {
 			uint64_t sz = 1ull << level_shift(l);
 
 			if (pa % sz == 0 && va % sz == 0 && end - pa >= sz) {
@@ -108,38 +116,45 @@ static int map_range(uintptr_t va, uint64_t pa, uint64_t len, uint64_t flags)
 				break;
 			}
 		}
-		int err = map_one(kernel_root, va, pa, level, flags);
+		uint64_t size = 1ull << level_shift(level);
+		uint64_t *table = kernel_root;
 
-		if (err)
-			return err;
-		va += 1ull << level_shift(level);
-		pa += 1ull << level_shift(level);
+		for (int l = 4; l > level && table; l--)
+			table = next_table(&table[index_of(va, l)], false);
+		if (!table)
+			return -ENOMEM;
+		do {
+			table[index_of(va, level)] = pa | flags | PTE_P | (level > 1 ? PTE_PS : 0);
+			va += size;
+			pa += size;
+		} while (pa < end && end - pa >= size && index_of(va, level) != 0);
 	}
 	return 0;
 }
 
 /*
- * Maps part of the image in 4 KiB pages, walking the tables once per page
- * table rather than once per page: boot time under TCG is mostly calls and
- * returns, and the image is a few hundred pages.
+ * The image, part by part in 4 KiB pages (W^X at page granularity).  A
+ * table and one loop rather than a call per part: under TCG each call site
+ * is code the boot translates.
  */
-static void map_image(const char *start, const char *end, uint64_t flags)
+static void map_image(void)
 {
-	uintptr_t va = (uintptr_t)start;
-	uintptr_t stop = ALIGN_UP((uintptr_t)end, PAGE_SIZE);
-	uint64_t *pt = NULL;
+	static const struct {
+		const char *start, *end;
+		uint64_t flags;
+	} parts[] = {
+		{ _text, _etext, PTE_G },
+		{ _rodata, _erodata, PTE_G | PTE_NX },
+		{ _data, _ebss, PTE_W | PTE_G | PTE_NX },
+		{ _ksyms, _kernel_end, PTE_G | PTE_NX },
+	};
 
-	for (; va < stop; va += PAGE_SIZE) {
-		if (!pt || index_of(va, 1) == 0) {
-			uint64_t *table = kernel_root;
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		uintptr_t va = (uintptr_t)parts[i].start;
+		uintptr_t end = ALIGN_UP((uintptr_t)parts[i].end, PAGE_SIZE);
 
-			for (int l = 4; l > 1 && table; l--)
-				table = next_table(&table[index_of(va, l)], false);
-			pt = table;
-			if (!pt)
-				panic("out of memory building the kernel page tables");
-		}
-		pt[index_of(va, 1)] = (va - KERNEL_VMA) | flags | PTE_P;
+		if (map_range(va, va - KERNEL_VMA, end - va, parts[i].flags, 1))
+			panic("out of memory building the kernel page tables");
 	}
 }
 
@@ -159,13 +174,11 @@ void mmu_init(void)
 		uint64_t base = ALIGN_DOWN(r->base, PAGE_SIZE);
 		uint64_t end = ALIGN_UP(r->base + r->size, PAGE_SIZE);
 
-		if (map_range(DIRECT_MAP + base, base, end - base, PTE_W | PTE_G | PTE_NX))
+		if (map_range(DIRECT_MAP + base, base, end - base, PTE_W | PTE_G | PTE_NX,
+			      gbpages ? 3 : 2))
 			panic("out of memory building the direct map");
 	}
-	map_image(_text, _etext, PTE_G);
-	map_image(_rodata, _erodata, PTE_G | PTE_NX);
-	map_image(_data, _ebss, PTE_W | PTE_G | PTE_NX);
-	map_image(_ksyms, _kernel_end, PTE_G | PTE_NX);
+	map_image();
 	if (!next_table(&kernel_root[index_of(KVA_BASE, 4)], false))
 		panic("out of memory building the kernel page tables");
 

@@ -9,7 +9,6 @@
 #include <osprey/acpi.h>
 #include <osprey/arch/cpu.h>
 #include <osprey/cmdline.h>
-#include <osprey/format.h>
 #include <osprey/log.h>
 #include <osprey/mm.h>
 #include <osprey/panic.h>
@@ -20,16 +19,31 @@
 #define DEBUG_EXIT 0x501
 #define I8042_CMD 0x64
 
+/*
+ * The digits by hand rather than through the formatter: power-off is on
+ * every boot's path, and under TCG each line of code run for the first
+ * time costs more than the rest of the work (the host reads 0..255).
+ */
 static void debugcon_status(int status)
 {
-	char line[32];
-	int n;
+	static const char prefix[] = "osprey:exit=";
+	char digits[12];
+	unsigned v = status < 0 ? 0u - (unsigned)status : (unsigned)status;
+	int n = 0;
 
 	if (inb(DEBUGCON) != DEBUGCON)
 		return;
-	n = format_snprintf(line, sizeof(line), "osprey:exit=%d\n", status);
-	for (int i = 0; i < n; i++)
-		outb(DEBUGCON, (uint8_t)line[i]);
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < sizeof(prefix) - 1; i++)
+		outb(DEBUGCON, (uint8_t)prefix[i]);
+	if (status < 0)
+		outb(DEBUGCON, '-');
+	while (n)
+		outb(DEBUGCON, (uint8_t)digits[--n]);
+	outb(DEBUGCON, '\n');
 }
 
 /*

@@ -6,12 +6,23 @@
  *   2. CPUID 0x15 (crystal ratio; crystal from ECX or leaf 0x16), or the
  *      hypervisor timing leaf 0x40000010 (TSC kHz in EAX).
  *   3. The PIT, a 1193182 Hz counter that QEMU drives from the host clock.
- *      time_early_init() starts it and takes a first (PIT, TSC) sample;
- *      time_init() takes the second after the rest of early boot has run,
- *      waiting only if fewer than MIN_PIT_TICKS have passed, so the window
- *      costs the boot little.  Each sample keeps the tightest of four
- *      bracketed reads, so a host preempting the vCPU cannot skew it.
+ *      time_early_init() starts it and takes a first (PIT, TSC) sample at
+ *      the very start of boot; the second is taken when the clock is first
+ *      used (clock_ready()), waiting only if fewer than MIN_PIT_TICKS have
+ *      passed.  Boot itself never waits for the window: it overlaps with
+ *      the rest of boot and with whatever runs before the first reading
+ *      of the time (under TCG boot alone takes about as long).  Each
+ *      sample keeps the tightest of four bracketed reads, so a host
+ *      preempting the vCPU cannot skew it.  The 16-bit counter wraps after
+ *      54.9 ms; a first use later than that is seen in the counter's OUT
+ *      pin, and the measurement starts over.
  * The clock reads rdtsc and scales with a 32.32 fixed-point multiplier.
+ *
+ * hz and source are written once, before mult, which is published with a
+ * release store: a reader that sees mult (acquire) sees them too.  The
+ * calibrating CPU is chosen by compare-and-swap on `calibrating`, not by a
+ * lock, so that no per-CPU state is needed (a panic may read the clock).
+ * Before time_init() there is no rate: the clock reads 0, as ever.
  */
 #include <osprey/arch/cpu.h>
 #include <osprey/arch/layout.h>
@@ -40,9 +51,11 @@ struct pvclock {
 	uint8_t pad[2];
 };
 
-static uint64_t hz;
-static uint64_t mult; /* ns = ticks * mult >> 32 */
-static enum clock_source source;
+static uint64_t hz;		 /* written once, before mult */
+static enum clock_source source; /* written once, before mult */
+static uint64_t mult;		 /* ns = ticks * mult >> 32; 0 until calibrated */
+static bool pit_pending;	 /* time_init() chose the PIT; set before any other CPU runs */
+static bool calibrating;	 /* a CPU has taken on the PIT measurement */
 
 /* A PIT reading and the TSC at the moment of its latch. */
 struct pit_sample {
@@ -52,7 +65,7 @@ struct pit_sample {
 
 static struct pit_sample pit_first;
 
-void pit_start(void)
+static void pit_program(void)
 {
 	/* Channel 2, gate on, speaker off; mode 0, count 0xffff, counting down. */
 	outb(PIT_GATE, (uint8_t)((inb(PIT_GATE) & ~0x02) | 0x01));
@@ -68,6 +81,13 @@ uint32_t pit_elapsed(void)
 	uint32_t hi = inb(PIT_CH2);
 
 	return 0xffff - (lo | hi << 8);
+}
+
+/* Channel 2's OUT pin (read-back status): in mode 0 it rises when the count wraps. */
+static bool pit_wrapped(void)
+{
+	outb(PIT_CMD, 0xe8); /* read back: status only, channel 2 */
+	return inb(PIT_CH2) & 0x80;
 }
 
 /*
@@ -96,7 +116,7 @@ static struct pit_sample pit_sample(void)
 
 void time_early_init(void)
 {
-	pit_start();
+	pit_program();
 	/* The count loads on the PIT's next clock edge: wait until it runs. */
 	for (int i = 0; i < 1000; i++) {
 		uint32_t e = pit_elapsed();
@@ -168,25 +188,78 @@ static uint64_t from_pit(void)
 	return (last.tsc - pit_first.tsc) * PIT_HZ / ticks;
 }
 
+/* Once, by the CPU that measured the rate. */
+static void publish(uint64_t rate, enum clock_source src)
+{
+	if (!rate) {
+		pr_warn("time: cannot measure the TSC; assuming 1 GHz\n");
+		rate = 1000000000;
+		src = CLOCK_SRC_NONE;
+	}
+	hz = rate;
+	source = src;
+	/* release: pairs with the acquire in clock_ready() */
+	__atomic_store_n(&mult, (1000000000ull << 32) / rate, __ATOMIC_RELEASE);
+}
+
+/*
+ * The clock boot phase: a rate the hypervisor tells, else the PIT, measured
+ * on first use.  Boot is single-threaded here.
+ */
 void time_init(void)
 {
-	if ((hz = from_kvmclock()))
-		source = CLOCK_SRC_KVMCLOCK;
-	else if ((hz = from_cpuid()))
-		source = CLOCK_SRC_CPUID;
-	else if ((hz = from_pit()))
-		source = CLOCK_SRC_PIT;
-	if (!hz) {
-		pr_warn("time: cannot measure the TSC; assuming 1 GHz\n");
-		hz = 1000000000;
-		source = CLOCK_SRC_NONE;
+	uint64_t rate;
+
+	if ((rate = from_kvmclock()))
+		publish(rate, CLOCK_SRC_KVMCLOCK);
+	else if ((rate = from_cpuid()))
+		publish(rate, CLOCK_SRC_CPUID);
+	else
+		pit_pending = true;
+}
+
+/*
+ * The PIT measurement, by the first CPU to get here; others wait for it.
+ * Before the clock boot phase there is no rate yet: 0, as ever.
+ */
+static __attribute__((noinline)) uint64_t calibrate(void)
+{
+	bool expect = false;
+	uint64_t m;
+
+	if (!pit_pending)
+		return 0;
+	/* relaxed: the mult it publishes carries the ordering */
+	if (__atomic_compare_exchange_n(&calibrating, &expect, true, false, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED)) {
+		if (pit_wrapped()) /* the window is lost: open a new one */
+			time_early_init();
+		publish(from_pit(), CLOCK_SRC_PIT);
 	}
-	mult = (1000000000ull << 32) / hz;
+	/* acquire: pairs with the release in publish() */
+	while (!(m = __atomic_load_n(&mult, __ATOMIC_ACQUIRE)))
+		cpu_relax();
+	return m;
+}
+
+/* The multiplier, measuring the rate first if that is still to do. */
+static inline uint64_t clock_ready(void)
+{
+	/* acquire: pairs with the release in publish(), so hz and source are set */
+	uint64_t m = __atomic_load_n(&mult, __ATOMIC_ACQUIRE);
+
+	return __builtin_expect(m != 0, 1) ? m : calibrate();
+}
+
+void pit_start(void)
+{
+	clock_ready(); /* a calibration still waiting for its window needs the PIT */
+	pit_program();
 }
 
 uint64_t tsc_to_ns(uint64_t ticks)
 {
-	return (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
+	return (uint64_t)(((unsigned __int128)ticks * clock_ready()) >> 32);
 }
 
 uint64_t clock_ns(void)
@@ -196,11 +269,13 @@ uint64_t clock_ns(void)
 
 uint64_t tsc_hz(void)
 {
+	clock_ready();
 	return hz;
 }
 
 enum clock_source clock_source(void)
 {
+	clock_ready();
 	return source;
 }
 
@@ -208,7 +283,7 @@ const char *clock_source_name(void)
 {
 	static const char *const names[] = { "none", "kvmclock", "cpuid", "pit" };
 
-	return names[source];
+	return names[clock_source()];
 }
 
 void delay_ns(uint64_t ns)

@@ -8,6 +8,7 @@
  * From ring 3 (the saved CS has RPL 3) it first swaps in the kernel's GS
  * base, and leaves through user_exit (entry.S), the one way back to ring 3.
  */
+#include "regs.inc"
 	.text
 	.balign 16
 	.globl trap_stubs
@@ -28,40 +29,12 @@ trap_common:
 	testb $3, 24(%rsp)	/* the saved CS, above vector, error and rip */
 	jz 1f
 	swapgs
-1:	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+1:	PUSH_REGS
 	movq %rsp, %rdi
 	cld
 	call trap_handler
 	testb $3, 18*8(%rsp)	/* the saved CS */
 	jnz user_exit
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_REGS
 	addq $16, %rsp
 	iretq
