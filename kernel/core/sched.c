@@ -99,7 +99,7 @@ static void set_name(struct thread *t, const char *name)
 	t->name[i] = 0;
 }
 
-void sched_update_curr(struct runqueue *rq, uint64_t now)
+static inline void update_curr(struct runqueue *rq, uint64_t now)
 {
 	struct thread *cur = rq->current;
 	uint64_t least = ~0ull;
@@ -118,6 +118,11 @@ void sched_update_curr(struct runqueue *rq, uint64_t now)
 		least = MIN(least, list_entry(rq->fair.next, struct thread, rq_link)->vruntime);
 	if (least != ~0ull && least > rq->min_vruntime)
 		rq->min_vruntime = least;
+}
+
+void sched_update_curr(struct runqueue *rq, uint64_t now)
+{
+	update_curr(rq, now);
 }
 
 /* Caller holds rq->lock: publishes the queue's length for other CPUs' balancing. */
@@ -244,12 +249,11 @@ static void arm_timer(struct runqueue *rq, uint64_t now)
 
 	if (!list_empty(&rq->sleepers))
 		when = list_entry(rq->sleepers.next, struct thread, rq_link)->wake_at;
-	if (cur != rq->idle) {
+	if (cur != rq->idle && rq->nr_queued) {
 		if (cur->policy != SCHED_FIFO && slice_contended(rq, cur))
 			when = MIN(when, cur->slice_end);
-		else if (sched_balance_wanted(rq))
-			when = MIN(when,
-				   rq->next_balance); /* nothing ends a slice: balance anyway */
+		else if (sched_balance_wanted(rq)) /* nothing ends a slice: balance anyway */
+			when = MIN(when, rq->next_balance);
 	}
 	lapic_timer_oneshot(when == ~0ull ? 0 : when > now ? when - now : 1);
 }
@@ -312,8 +316,9 @@ void sched_switch_away(struct runqueue *rq)
 
 	/* Per-CPU state must not travel with a thread: nothing may switch with preemption off. */
 	ASSERT(this_cpu()->preempt == 0);
-	if (stays)
-		sched_update_curr(rq, now);
+	/* prev's run; min_vruntime follows at pick() (the wake-up and timer paths update it) */
+	if (!prev->prio && stays)
+		prev->vruntime += now > rq->started ? now - rq->started : 0;
 	if (prev != rq->idle && stays && (st == T_RUNNING || st == T_RUNNABLE)) {
 		atomic_store_explicit(&prev->state, T_RUNNABLE, memory_order_relaxed);
 		queue_add(rq, prev);
@@ -399,7 +404,7 @@ bool thread_wake(struct thread *t)
 		uint64_t now = rq == this_rq() ? clock_ns() : 0;
 
 		trace_sched_wake(t->tid);
-		sched_update_curr(rq, now); /* where it starts: see sched_enqueue() */
+		update_curr(rq, now); /* where it starts: see sched_enqueue() */
 		if (t->in_sleep_list) {
 			list_del(&t->rq_link);
 			t->in_sleep_list = false;
@@ -466,7 +471,7 @@ void sched_timer_irq(void)
 	bool balance;
 
 	raw_spin_lock(&rq->lock);
-	sched_update_curr(rq, now);
+	update_curr(rq, now);
 	while (!list_empty(&rq->sleepers)) {
 		struct thread *t = list_entry(rq->sleepers.next, struct thread, rq_link);
 
