@@ -5,7 +5,9 @@
  * Taking lock B while holding A records the edge A -> B with both call
  * sites; taking B while holding A when the graph already leads from B to A
  * is an inversion, a deadlock waiting for the right interleaving, and is
- * reported with both locks and all four call sites.  Blocking with a
+ * reported with both locks and all four call sites.  Two locks of one
+ * class are not ordered by the graph; a class can ask that they never nest
+ * but through raw_spin_lock_nested() (run queues do).  Blocking with a
  * spinlock held or interrupts off, and unlocking a mutex one does not own,
  * are reported too.  Reports are counted and never stop the kernel.
  */
@@ -21,9 +23,16 @@ struct lockdep_counts {
 	uint64_t bad_unlock;
 	uint64_t classes;
 	uint64_t edges;
+	uint64_t nesting; /* a second lock of a lockdep_no_nesting() class, unannotated */
 };
 
 void lockdep_counts(struct lockdep_counts *c);
+/*
+ * Locks of class `name` are never nested but through raw_spin_lock_nested()
+ * (which says in what order): taking a second one plainly while holding
+ * one is reported.  Other classes may nest within themselves unchecked.
+ */
+void lockdep_no_nesting(const char *name);
 /* Called by everything that may block: reports a spinlock held or interrupts off. */
 void might_sleep(void *site);
 void lockdep_bad_unlock(const char *name, void *site);

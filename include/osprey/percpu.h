@@ -4,7 +4,11 @@
  * [c]: touched only by their own CPU, with preemption off when a thread
  * could otherwise move between the read and the write.
  *
- * One CPU today; the SMP issue brings up the others and fills cpus[].
+ * Threads move between CPUs (the scheduler's balancing), so this_cpu()->f
+ * from preemptible code is two steps, and a thread preempted and moved
+ * between them reaches the old CPU's f.  What preemptible code needs of its
+ * own CPU, the preemption count and the running thread, is therefore read
+ * and changed in one GS-relative instruction (percpu_*() below).
  */
 #ifndef OSPREY_PERCPU_H
 #define OSPREY_PERCPU_H
@@ -14,6 +18,7 @@
 #include <osprey/spinlock.h>
 
 struct address_space;
+struct thread;
 
 struct cpu {
 	struct cpu *self;	  /* [i] at %gs:0, so this_cpu() is one load */
@@ -27,6 +32,7 @@ struct cpu {
 	void *mm;		  /* [c] this CPU's allocator caches (kernel/mm) */
 	struct address_space *as; /* [c] the address space in CR3 (NULL: kernel only) */
 	uint32_t apic_id;	  /* [i] its local APIC's id, for IPIs */
+	struct thread *thread;	  /* [c] the running thread (thread_current()) */
 };
 
 extern struct cpu *cpus[CONFIG_MAX_CPUS];
@@ -45,25 +51,39 @@ static inline unsigned cpu_id(void)
 	return this_cpu()->id;
 }
 
+/* This CPU's running thread, in one load (see the top of this file). */
+static inline struct thread *percpu_thread(void)
+{
+	struct thread *t;
+
+	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(t) : "i"(offsetof(struct cpu, thread)));
+	return t;
+}
+
 /*
  * Sections that must not move between CPUs or be preempted.  Leaving the
- * outermost one runs a preemption that came due inside it.  The compiler
- * barriers keep the section's accesses inside it.
+ * outermost one runs a preemption that came due inside it.  The count
+ * changes in one GS-relative instruction: a thread preempted between
+ * reading this_cpu() and the increment could move and count on the old
+ * CPU.  The "memory" clobbers keep the section's accesses inside it.
  */
 static inline void preempt_disable(void)
 {
-	this_cpu()->preempt++;
-	__asm__ volatile("" ::: "memory");
+	__asm__ volatile("incl %%gs:%c0" : : "i"(offsetof(struct cpu, preempt)) : "memory", "cc");
 }
 
 void preempt_schedule(void);
 
 static inline void preempt_enable(void)
 {
-	struct cpu *c = this_cpu();
+	bool zero;
 
-	__asm__ volatile("" ::: "memory");
-	if (--c->preempt == 0 && __builtin_expect(c->need_resched, 0))
+	__asm__ volatile("decl %%gs:%c1"
+			 : "=@ccz"(zero)
+			 : "i"(offsetof(struct cpu, preempt))
+			 : "memory");
+	/* Preemptible again: whichever CPU this is now, its flag is the one to look at. */
+	if (zero && __builtin_expect(this_cpu()->need_resched, 0))
 		preempt_schedule(); /* switches only when interrupts are on */
 }
 

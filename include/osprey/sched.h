@@ -11,6 +11,11 @@
  * Thread states change under the run queue's lock with atomic stores;
  * wake-up is a compare-exchange BLOCKED -> RUNNABLE, so a wake-up racing a
  * thread going to sleep is never lost (see thread_wake()).
+ *
+ * Threads move between CPUs (kernel/core/balance.c): an idle CPU steals a
+ * waiting fair-share thread, a CPU with a longer queue pushes some to a
+ * shorter one when its timer fires, and thread_set_affinity() pins.  A
+ * thread pinned to a CPU never moves; a running thread is never moved.
  */
 #ifndef OSPREY_SCHED_H
 #define OSPREY_SCHED_H
@@ -30,6 +35,11 @@ struct runqueue;
 struct user_state;
 struct address_space;
 
+/*
+ * [q] the lock of the run queue it belongs to (t->rq); [q2] both the old
+ * and the new queue's locks to change; [w] the wait queue's lock; [i] set
+ * before the thread is visible; [a] atomic; [c] only the thread itself.
+ */
 struct thread {
 	uint64_t rsp;		    /* [q] saved stack pointer while switched out */
 	struct kstack *stack;	    /* [i] NULL for a CPU's boot thread */
@@ -42,19 +52,25 @@ struct thread {
 	uint64_t vruntime;	    /* [q] fair class: ns run */
 	uint64_t slice_end;	    /* [q] clock_ns() when the slice ends */
 	uint64_t wake_at;	    /* [q] sleeping: the deadline; 0 otherwise */
-	struct runqueue *rq;	    /* [q] the CPU it runs on */
-	struct list rq_link;	    /* [q] run queue or sleep list */
-	struct list wait_link;	    /* [w] the wait queue it sleeps on */
-	void (*fn)(void *);	    /* [i] */
-	void *arg;		    /* [i] */
-	bool detached;		    /* [q] */
-	bool in_sleep_list;	    /* [q] */
-	struct thread *joiner;	    /* [q] thread waiting in thread_join() */
-	struct mutex *blocked_on;   /* [q] the mutex it waits for (priority inheritance) */
-	uint64_t switches;	    /* [q] times it was switched in */
-	_Atomic int on_cpu;	    /* [a] its stack is in use: until the switch away completes */
-	struct user_state *ustate;  /* [i] an application thread's CPU state; NULL: kernel only */
-	struct address_space *as;   /* [i] an application thread's address space */
+	/*
+	 * [q2] the run queue it belongs to: read under either lock, or racily
+	 * to find the lock to take and re-checked under it (rq_lock_thread()).
+	 */
+	_Atomic(struct runqueue *) rq;
+	int pin;		   /* [q] the CPU it is pinned to, or -1: it may move */
+	uint64_t moved_at;	   /* [q2] clock_ns() of its last move by the balancer */
+	struct list rq_link;	   /* [q] run queue or sleep list */
+	struct list wait_link;	   /* [w] the wait queue it sleeps on */
+	void (*fn)(void *);	   /* [i] */
+	void *arg;		   /* [i] */
+	bool detached;		   /* [q] */
+	bool in_sleep_list;	   /* [q] */
+	struct thread *joiner;	   /* [q] thread waiting in thread_join() */
+	struct mutex *blocked_on;  /* [q] the mutex it waits for (priority inheritance) */
+	uint64_t switches;	   /* [q] times it was switched in */
+	_Atomic int on_cpu;	   /* [a] its stack is in use: until the switch away completes */
+	struct user_state *ustate; /* [i] an application thread's CPU state; NULL: kernel only */
+	struct address_space *as;  /* [i] an application thread's address space */
 	/* [c] mutexes held, for the lock-order checker (CONFIG_LOCKDEP) */
 	struct {
 		const void *lock;
@@ -80,8 +96,17 @@ void sched_idle(void) __noreturn;
 void sched_ipi(void);
 /* Creates a thread that runs fn(arg); it starts at once (runnable). */
 int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread **out);
-/* The same on a given CPU (-1: the least loaded); it stays there. */
+/* The same on a given CPU, pinned there (-1: the least loaded, free to move). */
 int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, struct thread **out);
+/*
+ * Pins t to cpu, moving it there if it is elsewhere, or (cpu -1) lets the
+ * balancer move it.  A thread may pin itself anywhere (it continues on the
+ * new CPU); another thread that is running on another CPU cannot be moved
+ * from outside: -EBUSY, and its pin is unchanged.  -EINVAL: no such CPU.
+ */
+int thread_set_affinity(struct thread *t, int cpu);
+/* The CPU whose run queue t is on (where it runs, or will run next; a hint once returned). */
+unsigned thread_cpu(struct thread *t);
 /*
  * An application thread: like thread_create, with the user state that the
  * context switch saves and loads (include/osprey/arch/user.h).
@@ -117,6 +142,18 @@ void sched_preempt_check(void);
 /* Number of threads alive (for tests: a storm must leave it as it was). */
 uint64_t sched_threads_alive(void);
 bool sched_started(void);
+/*
+ * Load balancing (kernel/core/balance.c).  Both kinds are on by default;
+ * tests turn one off to watch the other.
+ */
+extern bool sched_balance_idle;	    /* an idle CPU steals a waiting thread */
+extern bool sched_balance_periodic; /* the timer pushes threads to a shorter queue */
+struct sched_balance_counts {
+	uint64_t steals;   /* threads an idle CPU took */
+	uint64_t pushes;   /* threads the periodic balance moved */
+	uint64_t affinity; /* threads moved by thread_set_affinity() */
+};
+void sched_balance_counts(struct sched_balance_counts *c);
 /* --bench=sched; -ENOENT for another name. */
 int sched_bench(const char *name);
 

@@ -33,6 +33,7 @@ struct held_stack {
 };
 
 static const char *class_name[MAX_CLASSES];
+static bool no_nesting[MAX_CLASSES]; /* lockdep_no_nesting() */
 static unsigned nr_classes;
 static uint64_t edge[MAX_CLASSES][MAX_CLASSES / 64];
 static void *edge_site[MAX_CLASSES][MAX_CLASSES][2];
@@ -127,6 +128,16 @@ static void order(int a, void *held_site, int cls, void *site)
 {
 	uint64_t seen[MAX_CLASSES / 64] = { 0 };
 
+	if (a == cls && a >= 0 && no_nesting[a]) {
+		counts.nesting++;
+		reporting = true;
+		kprintf("lockdep: taking a second '%s' lock without a nesting annotation\n",
+			class_name[cls]);
+		site_line("this time, took it", site);
+		site_line("holding the other, taken", held_site);
+		reporting = false;
+		return;
+	}
 	if (a < 0 || a == cls || has_edge(a, cls))
 		return;
 	if (reaches(cls, a, seen)) {
@@ -154,10 +165,11 @@ static void order(int a, void *held_site, int cls, void *site)
 /* Checks cls against every lock this context holds: spinlocks, and the thread's mutexes. */
 static int check(const char *name, void *site)
 {
+	/* Interrupts off first: a thread that moved to another CPU would read the old one's stack. */
+	uint64_t flags = graph_enter();
 	struct held_stack *hs = stack();
 	struct thread *t = in_irq[cpu_id()] ? NULL : thread_current();
 	int cls;
-	uint64_t flags = graph_enter();
 
 	cls = class_of(name);
 	for (int i = 0; cls >= 0 && i < hs->n; i++)
@@ -244,15 +256,21 @@ void might_sleep(void *site)
 
 	if (!ready() || !sched_started())
 		return;
-	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
+	/* With interrupts off, so that the stack read is this CPU's (threads move). */
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
 	struct held_stack *hs = stack();
+	bool fine = hs->n == 0 && (flags & 0x200);
+	int top = hs->n ? hs->h[hs->n - 1].cls : -1;
+	unsigned n = (unsigned)hs->n;
 
-	if (hs->n == 0 && (flags & 0x200))
+	if (flags & 0x200)
+		__asm__ volatile("sti" ::: "memory");
+	if (fine)
 		return;
 	counts.sleep_in_atomic++;
-	if (hs->n)
+	if (n)
 		kprintf("lockdep: blocking while holding spinlock '%s'\n",
-			hs->h[hs->n - 1].cls >= 0 ? class_name[hs->h[hs->n - 1].cls] : "(trylock)");
+			top >= 0 ? class_name[top] : "(trylock)");
 	else
 		kprintf("lockdep: blocking with interrupts off\n");
 	site_line("blocking", site);
@@ -265,6 +283,18 @@ void lockdep_bad_unlock(const char *name, void *site)
 	counts.bad_unlock++;
 	kprintf("lockdep: mutex '%s' unlocked by a thread that does not own it\n", name);
 	site_line("unlocked", site);
+}
+
+void lockdep_no_nesting(const char *name)
+{
+	if (!CONFIG_LOCKDEP)
+		return;
+	uint64_t flags = graph_enter();
+	int cls = class_of(name);
+
+	if (cls >= 0)
+		no_nesting[cls] = true;
+	graph_leave(flags);
 }
 
 void lockdep_counts(struct lockdep_counts *c)

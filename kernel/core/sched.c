@@ -10,7 +10,9 @@
  *   - rq->current is RUNNING and on no list; every RUNNABLE thread of the
  *     CPU other than current is on rq->rt or rq->fair; every sleeping thread
  *     with a deadline is on rq->sleepers; BLOCKED threads otherwise are on
- *     some wait queue only.
+ *     some wait queue only.  (One exception: a thread that pinned itself to
+ *     another CPU is RUNNABLE on that queue, and still current here, until
+ *     it has switched away.)
  *   - rq->lock is held across the stack switch: the thread that switches in
  *     releases it (after_switch()), so no other CPU can see a thread half
  *     switched.
@@ -23,11 +25,23 @@
  * So a wake-up that lands between prepare and schedule() is never lost, and
  * a thread is never queued twice or run on two CPUs.
  *
- * Timers are tickless: the local APIC timer is armed only for the earliest
- * sleeper's deadline or for the end of a slice while another thread waits.
+ * Migration (balance.c moves threads; docs/sched.md).  t->rq changes only
+ * with both the old and the new queue's locks held, and only for a thread
+ * that no CPU is running: queued, blocked or sleeping, off its CPU (on_cpu
+ * clear), or the caller itself in thread_set_affinity().  Whoever reads
+ * t->rq to lock it re-checks it under the lock (rq_lock_thread()).  Under a
+ * run queue's lock every thread on its lists is off its CPU, except one
+ * that pinned itself here and is still switching away on its old CPU:
+ * pick() passes over it, and its old CPU sends a reschedule IPI once the
+ * switch is done (after_switch()).
  *
- * Lock order: a wait queue's or mutex's lock -> rq->lock -> the memory locks
- * (docs/locking.md).  rq->lock is taken with interrupts off.
+ * Timers are tickless: the local APIC timer is armed only for the earliest
+ * sleeper's deadline, for the end of a slice while another thread waits,
+ * or for the periodic balance while threads wait that could move.
+ *
+ * Lock order: a wait queue's or mutex's lock -> rq->lock -> a second
+ * rq->lock, higher CPU id -> the memory locks (docs/locking.md).  rq->lock
+ * is taken with interrupts off.
  */
 #include <string.h>
 
@@ -46,26 +60,17 @@
 #include <osprey/trace.h>
 #include <osprey/vm.h>
 
+#include "internal.h"
+
 TRACEPOINT(sched_switch, "prev=%lu next=%lu", uint64_t, uint64_t);
 TRACEPOINT(sched_wake, "tid=%lu", uint64_t);
 
 #define STACK_SIZE (16 * 1024)
 
-struct runqueue {
-	struct spinlock lock;
-	struct thread *current; /* [q] */
-	struct thread *idle;	/* [i] */
-	struct list rt;		/* [q] real-time threads, highest priority first */
-	struct list fair;	/* [q] fair threads, least vruntime first */
-	struct list sleepers;	/* [q] by wake_at, earliest first */
-	uint64_t started;	/* [q] when current was switched in */
-	uint64_t min_vruntime;	/* [q] */
-	struct thread *last;	/* [q] the thread switched away from, until after_switch() */
-	unsigned cpu;		/* [i] */
-	_Atomic unsigned load;	/* [a] threads placed here and not exited */
-};
-
-static struct runqueue rqs[CONFIG_MAX_CPUS];
+struct runqueue sched_rqs[CONFIG_MAX_CPUS];
+/* One class for every run queue's lock (the checker finds classes by name pointer). */
+static const char rq_class[] = "rq";
+const char sched_rq_nested_class[] = "rq-nested";
 static struct thread boot_thread;
 static _Atomic uint64_t next_tid = 1;
 static _Atomic uint64_t alive;
@@ -79,14 +84,10 @@ static void reap(void);
 void thread_start(void);
 void thread_main(struct thread *t);
 
-static struct runqueue *this_rq(void)
-{
-	return &rqs[cpu_id()];
-}
-
+/* this_rq()->current would be two loads: a thread moved between them would read another's. */
 struct thread *thread_current(void)
 {
-	return started ? this_rq()->current : &boot_thread;
+	return started ? percpu_thread() : &boot_thread;
 }
 
 static void set_name(struct thread *t, const char *name)
@@ -98,8 +99,41 @@ static void set_name(struct thread *t, const char *name)
 	t->name[i] = 0;
 }
 
-/* Caller holds rq->lock. */
-static void enqueue(struct runqueue *rq, struct thread *t)
+static inline void update_curr(struct runqueue *rq, uint64_t now)
+{
+	struct thread *cur = rq->current;
+	uint64_t least = ~0ull;
+
+	if (cur != rq->idle && !cur->prio) {
+		if (!now)
+			now = clock_ns();
+		/* now comes from another CPU's clock when a waker updates this queue: never go back */
+		if (now > rq->started) {
+			cur->vruntime += now - rq->started;
+			rq->started = now;
+		}
+		least = cur->vruntime;
+	}
+	if (!list_empty(&rq->fair))
+		least = MIN(least, list_entry(rq->fair.next, struct thread, rq_link)->vruntime);
+	if (least != ~0ull && least > rq->min_vruntime)
+		rq->min_vruntime = least;
+}
+
+void sched_update_curr(struct runqueue *rq, uint64_t now)
+{
+	update_curr(rq, now);
+}
+
+/* Caller holds rq->lock: publishes the queue's length for other CPUs' balancing. */
+static void publish(struct runqueue *rq)
+{
+	/* relaxed: a hint, pairs with nothing (rq_runnable_hint()) */
+	atomic_store_explicit(&rq->nr_running, rq_runnable(rq), memory_order_relaxed);
+}
+
+/* Caller holds rq->lock, and publishes. */
+static void queue_add(struct runqueue *rq, struct thread *t)
 {
 	struct list *head = t->prio ? &rq->rt : &rq->fair;
 	struct list *pos;
@@ -113,21 +147,73 @@ static void enqueue(struct runqueue *rq, struct thread *t)
 			break;
 	}
 	list_add_tail(pos, &t->rq_link);
+	rq->nr_queued++;
 }
 
-/* Caller holds rq->lock. */
+/* Caller holds rq->lock, and publishes. */
+static void queue_del(struct runqueue *rq, struct thread *t)
+{
+	list_del(&t->rq_link);
+	rq->nr_queued--;
+}
+
+void sched_enqueue(struct runqueue *rq, struct thread *t)
+{
+	queue_add(rq, t);
+	publish(rq);
+}
+
+void sched_dequeue(struct runqueue *rq, struct thread *t)
+{
+	queue_del(rq, t);
+	publish(rq);
+}
+
+/* Caller holds rq->lock; t is BLOCKED with t->wake_at set. */
+void sched_sleep_insert(struct runqueue *rq, struct thread *t)
+{
+	struct list *pos;
+
+	for (pos = rq->sleepers.next; pos != &rq->sleepers; pos = pos->next)
+		if (list_entry(pos, struct thread, rq_link)->wake_at > t->wake_at)
+			break;
+	list_add_tail(pos, &t->rq_link);
+	t->in_sleep_list = true;
+}
+
+/*
+ * Caller holds rq->lock.  The first thread in priority order that may run
+ * here now: one that pinned itself here and is still switching away on its
+ * old CPU (on_cpu) waits for the IPI that CPU sends when it is done.  The
+ * current thread, still queued by sched_switch_away(), is on this CPU and may
+ * be picked again.
+ */
 static struct thread *pick(struct runqueue *rq)
+{
+	struct list *heads[2] = { &rq->rt, &rq->fair };
+
+	for (int i = 0; i < 2; i++) {
+		for (struct list *pos = heads[i]->next; pos != heads[i]; pos = pos->next) {
+			struct thread *t = list_entry(pos, struct thread, rq_link);
+
+			if (t != rq->current && thread_on_cpu(t))
+				continue;
+			queue_del(rq, t); /* the switch publishes */
+			if (!t->prio && t->vruntime > rq->min_vruntime)
+				rq->min_vruntime =
+					t->vruntime; /* never back: one passed over may be behind */
+			return t;
+		}
+	}
+	return rq->idle;
+}
+
+/* The thread that would run next here, or NULL.  Caller holds rq->lock. */
+static struct thread *first_queued(struct runqueue *rq)
 {
 	struct list *head = !list_empty(&rq->rt) ? &rq->rt : &rq->fair;
 
-	if (list_empty(head))
-		return rq->idle;
-	struct thread *t = list_entry(head->next, struct thread, rq_link);
-
-	list_del(&t->rq_link);
-	if (!t->prio)
-		rq->min_vruntime = t->vruntime;
-	return t;
+	return list_empty(head) ? NULL : list_entry(head->next, struct thread, rq_link);
 }
 
 /* Would t, now runnable, take the CPU from rq->current?  Caller holds rq->lock. */
@@ -143,6 +229,18 @@ static void need_resched(void)
 	this_cpu()->need_resched = 1;
 }
 
+/*
+ * Would a waiting thread take the CPU from cur when its slice ends?  (A
+ * real-time thread gives way only to its own priority or higher.)  Caller
+ * holds rq->lock.
+ */
+static bool slice_contended(struct runqueue *rq, struct thread *cur)
+{
+	struct thread *first = first_queued(rq);
+
+	return first && first->prio >= cur->prio;
+}
+
 /* Caller holds rq->lock: arms the timer for what comes first, or nothing. */
 static void arm_timer(struct runqueue *rq, uint64_t now)
 {
@@ -151,22 +249,49 @@ static void arm_timer(struct runqueue *rq, uint64_t now)
 
 	if (!list_empty(&rq->sleepers))
 		when = list_entry(rq->sleepers.next, struct thread, rq_link)->wake_at;
-	if (cur != rq->idle && cur->policy != SCHED_FIFO &&
-	    (!list_empty(&rq->rt) || !list_empty(&rq->fair)) && cur->slice_end < when)
-		when = cur->slice_end;
+	if (cur != rq->idle && rq->nr_queued) {
+		if (cur->policy != SCHED_FIFO && slice_contended(rq, cur))
+			when = MIN(when, cur->slice_end);
+		else if (sched_balance_wanted(rq)) /* nothing ends a slice: balance anyway */
+			when = MIN(when, rq->next_balance);
+	}
 	lapic_timer_oneshot(when == ~0ull ? 0 : when > now ? when - now : 1);
+}
+
+bool sched_kick(struct runqueue *rq, struct thread *t, uint64_t now)
+{
+	if (rq == this_rq()) {
+		if (atomic_load_explicit(&t->state, memory_order_relaxed) == T_RUNNABLE &&
+		    preempts(rq, t))
+			need_resched();
+		arm_timer(rq, now ? now : clock_ns());
+		return false;
+	}
+	return true; /* its sched_ipi() re-arms its timer and preempts if it must */
 }
 
 /*
  * Runs in the thread that was switched in, right after the switch: the
  * previous thread's stack is free from here on (thread_join may free it).
+ * A previous thread that pinned itself to another CPU is queued there, and
+ * that CPU passed over it until now: tell it.
  */
 static void after_switch(struct runqueue *rq)
 {
-	if (rq->last) {
-		/* release: pairs with the acquire in wait_off_cpu() */
-		atomic_store_explicit(&rq->last->on_cpu, 0, memory_order_release);
-		rq->last = NULL;
+	struct thread *last = rq->last;
+
+	if (!last)
+		return;
+	rq->last = NULL;
+	/* Read first: once off its CPU, last may move, exit and be freed. */
+	struct runqueue *home = rq_of(last);
+
+	/* release: pairs with the acquire in wait_off_cpu() and thread_on_cpu() */
+	atomic_store_explicit(&last->on_cpu, 0, memory_order_release);
+	if (unlikely(home != rq)) {
+		/* seq_cst: on_cpu is visible before the IPI (x2APIC's WRMSR does not order stores) */
+		atomic_thread_fence(memory_order_seq_cst);
+		smp_send_resched(home->cpu);
 	}
 }
 
@@ -176,18 +301,27 @@ static void wait_off_cpu(struct thread *t)
 		cpu_relax();
 }
 
-/* Caller holds rq->lock with interrupts off; returns with this CPU's rq->lock held. */
-static void switch_threads(struct runqueue *rq)
+/*
+ * Caller holds rq->lock with interrupts off; returns with the lock of the
+ * CPU it returns on held (another, if the thread moved meanwhile).  A prev
+ * that belongs to another queue by now pinned itself there
+ * (thread_set_affinity()): it is queued there already, and accounted.
+ */
+void sched_switch_away(struct runqueue *rq)
 {
 	struct thread *prev = rq->current, *next;
 	uint64_t now = clock_ns();
 	int st = atomic_load_explicit(&prev->state, memory_order_relaxed);
+	bool stays = rq_of(prev) == rq;
 
-	if (!prev->prio)
-		prev->vruntime += now - rq->started;
-	if (prev != rq->idle && (st == T_RUNNING || st == T_RUNNABLE)) {
+	/* Per-CPU state must not travel with a thread: nothing may switch with preemption off. */
+	ASSERT(this_cpu()->preempt == 0);
+	/* prev's run; min_vruntime follows at pick() (the wake-up and timer paths update it) */
+	if (!prev->prio && stays)
+		prev->vruntime += now > rq->started ? now - rq->started : 0;
+	if (prev != rq->idle && stays && (st == T_RUNNING || st == T_RUNNABLE)) {
 		atomic_store_explicit(&prev->state, T_RUNNABLE, memory_order_relaxed);
-		enqueue(rq, prev);
+		queue_add(rq, prev);
 	}
 	next = pick(rq);
 	this_cpu()->need_resched = 0;
@@ -195,8 +329,10 @@ static void switch_threads(struct runqueue *rq)
 	if (next->slice_end <= now || next != prev)
 		next->slice_end = now + SCHED_SLICE_NS;
 	rq->current = next;
-	rq->started = now;
+	rq->started = now; /* also when prev moved away: move_self() accounted its run */
+	publish(rq);
 	this_cpu()->tid = next->tid;
+	this_cpu()->thread = next;
 	arm_timer(rq, now);
 	if (next == prev)
 		return;
@@ -224,7 +360,7 @@ void schedule(void)
 	flags = irq_save();
 	rq = this_rq();
 	raw_spin_lock(&rq->lock);
-	switch_threads(rq);
+	sched_switch_away(rq);
 	raw_spin_unlock(&this_rq()->lock);
 	irq_restore(flags);
 }
@@ -238,51 +374,52 @@ void thread_block_prepare(void)
 /*
  * A thread running on another CPU enters the kernel soon (a reschedule
  * IPI), so that work waiting for it on its way back to ring 3 (a signal)
- * is done now rather than at its next system call.
+ * is done now rather than at its next system call.  A hint: if it moves
+ * meanwhile, it passes through the kernel on the way anyway.
  */
 void thread_kick(struct thread *t)
 {
-	unsigned cpu = __atomic_load_n(&t->rq, __ATOMIC_RELAXED)->cpu;
+	unsigned cpu = rq_of(t)->cpu;
 
 	if (atomic_load_explicit(&t->state, memory_order_relaxed) == T_RUNNING && cpu != cpu_id())
 		smp_send_resched(cpu);
 }
 
+/*
+ * t stays on the queue it slept on: the balancer moves it later if that CPU
+ * is busy and another is not.
+ */
 bool thread_wake(struct thread *t)
 {
-	struct runqueue *rq = t->rq;
 	uint64_t flags = irq_save();
+	struct runqueue *rq = rq_lock_thread(t);
 	int expected = T_BLOCKED;
 	bool woke, remote = false;
 
-	raw_spin_lock(&rq->lock);
 	/* acq_rel: pairs with the release in thread_block_prepare() */
 	woke = atomic_compare_exchange_strong_explicit(&t->state, &expected, T_RUNNABLE,
 						       memory_order_acq_rel, memory_order_acquire);
 	if (woke) {
+		/* The clock only if needed: the local timer, or a running fair thread to account. */
+		uint64_t now = rq == this_rq() ? clock_ns() : 0;
+
 		trace_sched_wake(t->tid);
+		update_curr(rq, now); /* where it starts: see sched_enqueue() */
 		if (t->in_sleep_list) {
 			list_del(&t->rq_link);
 			t->in_sleep_list = false;
 		}
 		t->wake_at = 0;
+		/* Still current: it has not switched away yet, and schedule() will keep it. */
 		if (t != rq->current) {
-			enqueue(rq, t);
-			if (rq == this_rq()) {
-				if (preempts(rq, t))
-					need_resched();
-				arm_timer(rq, clock_ns());
-			} else {
-				if (preempts(rq, t))
-					cpus[rq->cpu]->need_resched = 1;
-				remote = true;
-			}
+			sched_enqueue(rq, t);
+			remote = sched_kick(rq, t, now);
 		}
 	}
 	raw_spin_unlock(&rq->lock);
 	irq_restore(flags);
 	if (remote)
-		smp_send_resched(rq->cpu); /* it re-arms its timer and preempts if it must */
+		smp_send_resched(rq->cpu);
 	return woke;
 }
 
@@ -310,11 +447,19 @@ void preempt_schedule(void)
 		sched_preempt_check();
 }
 
+/*
+ * Another CPU queued a thread here (a wake-up, a move, or a thread that
+ * pinned itself here has finished switching away from its old CPU).
+ */
 void sched_ipi(void)
 {
 	struct runqueue *rq = this_rq();
+	struct thread *first;
 
 	raw_spin_lock(&rq->lock);
+	first = first_queued(rq);
+	if (first && preempts(rq, first))
+		need_resched();
 	arm_timer(rq, clock_ns());
 	raw_spin_unlock(&rq->lock);
 }
@@ -323,8 +468,10 @@ void sched_timer_irq(void)
 {
 	struct runqueue *rq = this_rq();
 	uint64_t now = clock_ns();
+	bool balance;
 
 	raw_spin_lock(&rq->lock);
+	update_curr(rq, now);
 	while (!list_empty(&rq->sleepers)) {
 		struct thread *t = list_entry(rq->sleepers.next, struct thread, rq_link);
 
@@ -334,23 +481,24 @@ void sched_timer_irq(void)
 		t->in_sleep_list = false;
 		t->wake_at = 0;
 		atomic_store_explicit(&t->state, T_RUNNABLE, memory_order_release);
-		enqueue(rq, t);
+		sched_enqueue(rq, t);
 		if (preempts(rq, t))
 			need_resched();
 	}
 	struct thread *cur = rq->current;
 
+	/* Slice over: a real-time thread yields only to its own priority or higher. */
 	if (cur != rq->idle && cur->policy != SCHED_FIFO && now >= cur->slice_end &&
-	    (!list_empty(&rq->rt) || !list_empty(&rq->fair))) {
-		/* Slice over: a real-time thread yields only to its own priority or higher. */
-		struct list *head = !list_empty(&rq->rt) ? &rq->rt : &rq->fair;
-		struct thread *first = list_entry(head->next, struct thread, rq_link);
-
-		if (first->prio >= cur->prio)
-			need_resched();
-	}
+	    slice_contended(rq, cur))
+		need_resched();
+	/* The timer fired anyway (tickless: only with a thread waiting): balance too. */
+	balance = sched_balance_wanted(rq) && now >= rq->next_balance;
+	if (balance)
+		rq->next_balance = now + SCHED_BALANCE_NS;
 	arm_timer(rq, now);
 	raw_spin_unlock(&rq->lock);
+	if (balance)
+		sched_balance_tick(rq, now);
 }
 
 static void idle_loop(void *arg)
@@ -359,30 +507,45 @@ static void idle_loop(void *arg)
 	sched_idle();
 }
 
+/*
+ * Interrupts are off but in hlt: sti takes effect after the next
+ * instruction, so an interrupt that arrives after the pull found nothing
+ * still ends the hlt.
+ */
 void sched_idle(void)
 {
 	for (;;) {
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		__asm__ volatile("cli" ::: "memory");
+		if (!sched_idle_pull())
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
 		if (this_cpu()->need_resched)
 			schedule();
 	}
 }
 
-void sched_init(void)
+static void rq_init(struct runqueue *rq, unsigned cpu)
 {
-	struct runqueue *rq = &rqs[0];
-
-	spin_init(&rq->lock, "rq");
+	spin_init(&rq->lock, rq_class);
 	list_init(&rq->rt);
 	list_init(&rq->fair);
 	list_init(&rq->sleepers);
+	rq->cpu = cpu;
+}
+
+void sched_init(void)
+{
+	struct runqueue *rq = &sched_rqs[0];
+
+	rq_init(rq, 0);
+	lockdep_no_nesting(rq_class);
 	set_name(&boot_thread, "main");
 	boot_thread.tid = 0;
-	boot_thread.rq = rq;
+	boot_thread.pin = -1;
+	atomic_init(&boot_thread.rq, rq);
 	atomic_init(&boot_thread.on_cpu, 1);
-	rq->cpu = 0;
 	atomic_init(&boot_thread.state, T_RUNNING);
 	rq->current = &boot_thread;
+	this_cpu()->thread = &boot_thread;
 	alive = 1;
 	futex_init();
 }
@@ -417,7 +580,8 @@ static struct thread *thread_alloc(const char *name, void (*fn)(void *), void *a
 	t->tid = atomic_fetch_add_explicit(&next_tid, 1, memory_order_relaxed);
 	t->fn = fn;
 	t->arg = arg;
-	t->rq = this_rq();
+	t->pin = -1;
+	atomic_init(&t->rq, &sched_rqs[0]); /* placed by create() */
 	atomic_init(&t->state, T_NEW);
 	thread_stack_init(t);
 	return t;
@@ -441,10 +605,9 @@ int sched_start(void)
 	err = lapic_init();
 	if (err)
 		return err;
-	rq->idle = thread_alloc("idle", idle_loop, NULL);
+	rq->idle = sched_alloc_idle(0);
 	if (!rq->idle)
 		return -ENOMEM;
-	keep(rq->idle);
 	rq->started = clock_ns();
 	boot_thread.slice_end = rq->started + SCHED_SLICE_NS;
 	started = true;
@@ -458,7 +621,8 @@ struct thread *sched_alloc_idle(unsigned cpu)
 	struct thread *t = thread_alloc("idle", idle_loop, NULL);
 
 	if (t) {
-		t->rq = &rqs[cpu];
+		atomic_store_explicit(&t->rq, &sched_rqs[cpu], memory_order_relaxed);
+		t->pin = (int)cpu;
 		keep(t);
 	}
 	return t;
@@ -472,31 +636,28 @@ void sched_free_idle(struct thread *t)
 
 void sched_init_ap(unsigned cpu, struct thread *idle)
 {
-	struct runqueue *rq = &rqs[cpu];
+	struct runqueue *rq = &sched_rqs[cpu];
 
-	spin_init(&rq->lock, "rq");
-	list_init(&rq->rt);
-	list_init(&rq->fair);
-	list_init(&rq->sleepers);
-	rq->cpu = cpu;
+	rq_init(rq, cpu);
 	rq->idle = idle;
 	rq->current = idle;
 	atomic_store_explicit(&idle->state, T_RUNNING, memory_order_relaxed);
 	atomic_store_explicit(&idle->on_cpu, 1, memory_order_relaxed);
 	rq->started = clock_ns();
 	this_cpu()->tid = idle->tid;
+	this_cpu()->thread = idle;
 }
 
-/* The CPU with the fewest threads placed on it (no migration yet: they stay). */
+/* The CPU with the fewest threads placed on it (the balancer moves them later as load shifts). */
 static struct runqueue *place(void)
 {
 	unsigned n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE), best = cpu_id();
 
 	for (unsigned i = 0; i < n; i++)
-		if (atomic_load_explicit(&rqs[i].load, memory_order_relaxed) <
-		    atomic_load_explicit(&rqs[best].load, memory_order_relaxed))
+		if (atomic_load_explicit(&sched_rqs[i].load, memory_order_relaxed) <
+		    atomic_load_explicit(&sched_rqs[best].load, memory_order_relaxed))
 			best = i;
-	return &rqs[best];
+	return &sched_rqs[best];
 }
 
 int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread **out)
@@ -519,10 +680,17 @@ static int create(int cpu, const char *name, struct user_state *u, struct addres
 	t->ustate = u;
 	t->as = as;
 	atomic_fetch_add_explicit(&alive, 1, memory_order_relaxed);
-	t->rq = cpu >= 0 && (unsigned)cpu < __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE) ?
-			&rqs[cpu] :
-			place();
-	atomic_fetch_add_explicit(&t->rq->load, 1, memory_order_relaxed);
+	struct runqueue *rq;
+
+	if (cpu >= 0 && (unsigned)cpu < __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE)) {
+		rq = &sched_rqs[cpu];
+		t->pin = cpu;
+	} else {
+		rq = place();
+	}
+	/* relaxed: nobody else knows t yet; thread_wake()'s lock publishes it */
+	atomic_store_explicit(&t->rq, rq, memory_order_relaxed);
+	atomic_fetch_add_explicit(&rq->load, 1, memory_order_relaxed);
 	atomic_store_explicit(&t->state, T_BLOCKED, memory_order_relaxed);
 	if (out)
 		*out = t;
@@ -545,8 +713,8 @@ int thread_create_user(const char *name, struct user_state *u, struct address_sp
 /* Runs on the new thread's stack, with the run-queue lock still held by the switch. */
 void thread_main(struct thread *t)
 {
-	after_switch(t->rq);
-	raw_spin_unlock(&t->rq->lock);
+	after_switch(this_rq());
+	raw_spin_unlock(&this_rq()->lock);
 	__asm__ volatile("sti" ::: "memory");
 	t->fn(t->arg);
 	thread_exit();
@@ -585,12 +753,19 @@ static void reap(void)
 	}
 }
 
+/*
+ * Interrupts stay off from here to the switch: an exited thread that was
+ * preempted before it had woken its joiner would never run again, and the
+ * joiner would wait for ever.
+ */
 void thread_exit(void)
 {
 	struct thread *t = thread_current();
-	uint64_t flags = irq_save();
-	struct runqueue *rq = this_rq();
+	struct runqueue *rq;
 	struct thread *joiner;
+
+	irq_save();
+	rq = this_rq();
 
 	raw_spin_lock(&rq->lock);
 	atomic_store_explicit(&t->state, T_EXITED, memory_order_release);
@@ -603,12 +778,10 @@ void thread_exit(void)
 		raw_spin_unlock(&zombie_lock);
 	}
 	raw_spin_unlock(&rq->lock);
-	irq_restore(flags);
 	if (joiner)
-		thread_wake(joiner);
-	flags = irq_save();
+		thread_wake(joiner); /* with interrupts off: it leaves them so */
 	raw_spin_lock(&rq->lock);
-	switch_threads(rq);
+	sched_switch_away(rq);
 	for (;;)
 		;
 }
@@ -616,13 +789,13 @@ void thread_exit(void)
 int thread_join(struct thread *t)
 {
 	uint64_t flags;
-	struct runqueue *rq = t->rq;
+	struct runqueue *rq;
 
 	if (t == thread_current() || t->detached)
 		return -EINVAL;
 	for (;;) {
 		flags = irq_save();
-		raw_spin_lock(&rq->lock);
+		rq = rq_lock_thread(t);
 		if (atomic_load_explicit(&t->state, memory_order_acquire) == T_EXITED) {
 			raw_spin_unlock(&rq->lock);
 			irq_restore(flags);
@@ -643,12 +816,11 @@ int thread_join(struct thread *t)
 void thread_detach(struct thread *t)
 {
 	uint64_t flags = irq_save();
-
-	raw_spin_lock(&t->rq->lock);
+	struct runqueue *rq = rq_lock_thread(t);
 	bool exited = atomic_load_explicit(&t->state, memory_order_acquire) == T_EXITED;
 
 	t->detached = true;
-	raw_spin_unlock(&t->rq->lock);
+	raw_spin_unlock(&rq->lock);
 	irq_restore(flags);
 	if (exited) {
 		/* Exited before it was detached: nobody will join it, so free it here. */
@@ -666,9 +838,8 @@ void thread_yield(void)
 void thread_sleep_ns(uint64_t ns)
 {
 	struct thread *t = thread_current();
-	uint64_t flags, now;
+	uint64_t flags;
 	struct runqueue *rq;
-	struct list *pos;
 
 	if (!started) {
 		delay_ns(ns);
@@ -678,15 +849,10 @@ void thread_sleep_ns(uint64_t ns)
 	flags = irq_save();
 	rq = this_rq();
 	raw_spin_lock(&rq->lock);
-	now = clock_ns();
-	t->wake_at = now + ns;
-	for (pos = rq->sleepers.next; pos != &rq->sleepers; pos = pos->next)
-		if (list_entry(pos, struct thread, rq_link)->wake_at > t->wake_at)
-			break;
-	list_add_tail(pos, &t->rq_link);
-	t->in_sleep_list = true;
+	t->wake_at = clock_ns() + ns;
+	sched_sleep_insert(rq, t);
 	atomic_store_explicit(&t->state, T_BLOCKED, memory_order_release);
-	switch_threads(rq);
+	sched_switch_away(rq);
 	raw_spin_unlock(&this_rq()->lock);
 	irq_restore(flags);
 }
@@ -706,7 +872,6 @@ void thread_block_timeout(uint64_t ns)
 	struct thread *t = thread_current();
 	uint64_t flags;
 	struct runqueue *rq;
-	struct list *pos;
 
 	might_sleep(__builtin_return_address(0));
 	flags = irq_save();
@@ -716,45 +881,53 @@ void thread_block_timeout(uint64_t ns)
 	if (atomic_load_explicit(&t->state, memory_order_acquire) == T_BLOCKED) {
 		if (ns) {
 			t->wake_at = clock_ns() + ns;
-			for (pos = rq->sleepers.next; pos != &rq->sleepers; pos = pos->next)
-				if (list_entry(pos, struct thread, rq_link)->wake_at > t->wake_at)
-					break;
-			list_add_tail(pos, &t->rq_link);
-			t->in_sleep_list = true;
+			sched_sleep_insert(rq, t);
 		}
-		switch_threads(rq);
+		sched_switch_away(rq);
 	}
 	raw_spin_unlock(&this_rq()->lock);
 	irq_restore(flags);
 }
 
+/* On a run queue's list, waiting for its CPU.  Caller holds rq->lock, t's queue. */
+static bool queued(struct runqueue *rq, struct thread *t)
+{
+	return t != rq->current &&
+	       atomic_load_explicit(&t->state, memory_order_relaxed) == T_RUNNABLE;
+}
+
 int thread_set_priority(struct thread *t, int policy, int prio)
 {
 	uint64_t flags;
-	struct runqueue *rq = t->rq;
+	struct runqueue *rq;
+	bool ipi = false;
 
 	if (policy == SCHED_FAIR ? prio != 0 : (prio < 1 || prio > 99))
 		return -EINVAL;
 	flags = irq_save();
-	raw_spin_lock(&rq->lock);
-	bool queued = t != rq->current &&
-		      atomic_load_explicit(&t->state, memory_order_relaxed) == T_RUNNABLE;
+	rq = rq_lock_thread(t);
+	bool waiting = queued(rq, t);
 
-	if (queued)
-		list_del(&t->rq_link);
+	if (waiting)
+		sched_dequeue(rq, t);
 	t->policy = policy;
 	t->base_prio = prio;
 	if (!t->blocked_on || t->prio < prio)
 		t->prio = prio;
-	if (queued) {
-		enqueue(rq, t);
-		if (preempts(rq, t))
+	if (waiting) {
+		sched_enqueue(rq, t);
+		ipi = sched_kick(rq, t, clock_ns());
+	} else if (t == rq->current && first_queued(rq)) {
+		/* It may have lowered itself below a waiting thread. */
+		if (rq == this_rq())
 			need_resched();
-	} else if (t == rq->current && (!list_empty(&rq->rt) || !list_empty(&rq->fair))) {
-		need_resched(); /* it may have lowered itself below a waiting thread */
+		else
+			ipi = true;
 	}
 	raw_spin_unlock(&rq->lock);
 	irq_restore(flags);
+	if (ipi)
+		smp_send_resched(rq->cpu);
 	sched_preempt_check();
 	return 0;
 }
@@ -764,24 +937,27 @@ void sched_inherit(struct thread *t, int prio)
 {
 	for (int depth = 0; t && depth < 8; depth++) {
 		uint64_t flags = irq_save();
-		struct runqueue *rq = t->rq;
+		struct runqueue *rq = rq_lock_thread(t);
+		bool ipi = false;
 
-		raw_spin_lock(&rq->lock);
 		if (t->prio >= prio) {
 			raw_spin_unlock(&rq->lock);
 			irq_restore(flags);
 			return;
 		}
-		bool queued = t != rq->current &&
-			      atomic_load_explicit(&t->state, memory_order_relaxed) == T_RUNNABLE;
+		bool waiting = queued(rq, t);
 
-		if (queued)
-			list_del(&t->rq_link);
+		if (waiting)
+			sched_dequeue(rq, t);
 		t->prio = prio;
-		if (queued)
-			enqueue(rq, t);
+		if (waiting) {
+			sched_enqueue(rq, t);
+			ipi = sched_kick(rq, t, clock_ns());
+		}
 		raw_spin_unlock(&rq->lock);
 		irq_restore(flags);
+		if (ipi)
+			smp_send_resched(rq->cpu);
 		t = t->blocked_on ? mutex_owner_of(t->blocked_on) : NULL;
 	}
 }
@@ -790,9 +966,8 @@ void sched_inherit(struct thread *t, int prio)
 void sched_restore_priority(struct thread *t)
 {
 	uint64_t flags = irq_save();
-	struct runqueue *rq = t->rq;
+	struct runqueue *rq = rq_lock_thread(t);
 
-	raw_spin_lock(&rq->lock);
 	if (t->prio != t->base_prio) {
 		t->prio = t->base_prio;
 		if (!list_empty(&rq->rt) &&

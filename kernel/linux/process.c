@@ -142,7 +142,12 @@ void linux_start(int argc, char **argv, char **envp)
 		pr_err("osprey: cannot start the program: error %d\n", err);
 		power_off(126);
 	}
-	/* The loader writes the program into the new address space: be in it. */
+	/*
+	 * The loader writes the program into the new address space: be in it,
+	 * and stay on this CPU meanwhile (a kernel thread's address space is
+	 * whatever its CPU has loaded; the scheduler does not carry it along).
+	 */
+	thread_set_affinity(thread_current(), (int)cpu_id());
 	as_activate(p->as);
 	err = linux_exec(p, argv[0], argv, envp, &lt->start);
 	if (err)
@@ -153,6 +158,7 @@ void linux_start(int argc, char **argv, char **envp)
 		power_off(126);
 	}
 	as_activate(NULL);
+	thread_set_affinity(thread_current(), -1);
 	for (;;)
 		waitq_wait(&p->exited);
 }

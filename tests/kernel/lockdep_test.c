@@ -38,6 +38,53 @@ TEST(lockdep, catches_ab_ba_spinlocks)
 	EXPECT_STREQ(t, taken, "lockdep-test-a");
 }
 
+/*
+ * A class marked lockdep_no_nesting() (run queues are): a second lock of it
+ * taken plainly is reported; taken with raw_spin_lock_nested() it is not,
+ * and its order against other locks is checked under the subclass.
+ */
+static const char nest_class[] = "lockdep-test-nest";
+static const char nest_sub[] = "lockdep-test-nest-2";
+
+TEST(lockdep, catches_unannotated_nesting)
+{
+	static struct spinlock a = SPINLOCK_INIT(nest_class);
+	static struct spinlock b = SPINLOCK_INIT(nest_class);
+	static struct spinlock leaf = SPINLOCK_INIT("lockdep-test-leaf");
+	struct lockdep_counts before, mid, after;
+	const char *held = NULL, *taken = NULL;
+
+	if (!CONFIG_LOCKDEP)
+		return;
+	lockdep_no_nesting(nest_class);
+	lockdep_counts(&before);
+	preempt_disable();
+	raw_spin_lock(&a); /* two of the class, annotated: fine */
+	raw_spin_lock_nested(&b, nest_sub);
+	raw_spin_lock(&leaf); /* records nest-2 -> leaf */
+	raw_spin_unlock(&leaf);
+	raw_spin_unlock(&b);
+	raw_spin_unlock(&a);
+	lockdep_counts(&mid);
+	raw_spin_lock(&a); /* the same without the annotation */
+	raw_spin_lock(&b);
+	raw_spin_unlock(&b);
+	raw_spin_unlock(&a);
+	raw_spin_lock(&leaf); /* leaf -> nest-2: an inversion under the subclass */
+	raw_spin_lock_nested(&b, nest_sub);
+	raw_spin_unlock(&b);
+	raw_spin_unlock(&leaf);
+	preempt_enable();
+	lockdep_counts(&after);
+	EXPECT_EQ(t, mid.nesting, before.nesting);
+	EXPECT_EQ(t, mid.inversions, before.inversions);
+	EXPECT_EQ(t, after.nesting, before.nesting + 1);
+	EXPECT_EQ(t, after.inversions, before.inversions + 1);
+	lockdep_last_inversion(&held, &taken);
+	EXPECT_STREQ(t, held, "lockdep-test-leaf");
+	EXPECT_STREQ(t, taken, nest_sub);
+}
+
 TEST(lockdep, catches_ab_ba_mutexes)
 {
 	static struct mutex a, b;
