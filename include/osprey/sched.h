@@ -20,6 +20,7 @@
 #ifndef OSPREY_SCHED_H
 #define OSPREY_SCHED_H
 
+#include <osprey/cpumask.h>
 #include <osprey/kernel.h>
 #include <osprey/list.h>
 #include <osprey/spinlock.h>
@@ -57,7 +58,7 @@ struct thread {
 	 * to find the lock to take and re-checked under it (rq_lock_thread()).
 	 */
 	_Atomic(struct runqueue *) rq;
-	int pin;		   /* [q] the CPU it is pinned to, or -1: it may move */
+	struct cpumask allowed;	   /* [q] the CPUs it may run on (all: the balancer's choice) */
 	uint64_t moved_at;	   /* [q2] clock_ns() of its last move by the balancer */
 	struct list rq_link;	   /* [q] run queue or sleep list */
 	struct list wait_link;	   /* [w] the wait queue it sleeps on */
@@ -99,11 +100,14 @@ int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread
 /* The same on a given CPU, pinned there (-1: the least loaded, free to move). */
 int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, struct thread **out);
 /*
- * Pins t to cpu, moving it there if it is elsewhere, or (cpu -1) lets the
- * balancer move it.  A thread may pin itself anywhere (it continues on the
- * new CPU); another thread that is running on another CPU cannot be moved
- * from outside: -EBUSY, and its pin is unchanged.  -EINVAL: no such CPU.
+ * Lets t run only on the CPUs in m, moving it to the least loaded of them
+ * if it is elsewhere; the balancer moves it only within m.  A thread may
+ * move itself (it continues on the new CPU); another thread that is
+ * running on a CPU outside m cannot be moved from outside: -EBUSY, and its
+ * mask is unchanged.  -EINVAL: no online CPU in m.
  */
+int thread_set_affinity_mask(struct thread *t, const struct cpumask *m);
+/* The same for one CPU (pinned), or cpu -1: every CPU. */
 int thread_set_affinity(struct thread *t, int cpu);
 /* The CPU whose run queue t is on (where it runs, or will run next; a hint once returned). */
 unsigned thread_cpu(struct thread *t);

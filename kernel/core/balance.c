@@ -1,18 +1,19 @@
 /*
  * Load balancing and affinity: moving threads between the CPUs' run
  * queues.  sched.c places a new thread on the CPU with the fewest threads;
- * from then on this file moves threads as the load shifts, and where
- * thread_set_affinity() pins them (docs/sched.md).
+ * from then on this file moves threads as the load shifts, within the set
+ * of CPUs that thread_set_affinity_mask() allows each (docs/sched.md).
  *
  * What moves.  A fair-share thread (SCHED_FAIR, not raised by priority
  * inheritance) that waits on a queue's list (RUNNABLE, not current), is
- * off every CPU (on_cpu clear) and is not pinned (thread_create_on(),
- * thread_set_affinity()).  A running thread is never moved by another
+ * off every CPU (on_cpu clear) and allowed on the destination CPU
+ * (thread_create_on(), thread_set_affinity_mask()).  A running thread is
+ * never moved by another
  * CPU; real-time threads stay where they are (their latency matters more
  * than spreading them).  The thread taken is the last on the list: the one
- * that would wait longest where it is.  thread_set_affinity() moves any
- * thread but one running on another CPU: queued, blocked, or sleeping (its
- * deadline goes along), or the caller itself.
+ * that would wait longest where it is.  thread_set_affinity_mask() moves
+ * any thread but one running on another CPU: queued, blocked, or sleeping
+ * (its deadline goes along), or the caller itself.
  *
  * When.
  *   - Idle stealing: the idle thread, before each halt, takes one thread
@@ -22,7 +23,8 @@
  *   - Periodic balance: when a CPU's timer fires, at most once per
  *     SCHED_BALANCE_NS, the CPU gives threads to the one with the fewest
  *     runnable until they differ by less than two, and sends it a
- *     reschedule IPI.  The kernel stays tickless: the timer fires only
+ *     reschedule IPI.  If none of its threads may run there (affinity
+ *     masks), it tries each other CPU shorter by two.  The kernel stays tickless: the timer fires only
  *     while a thread waits on this CPU (for a slice to end, or, behind a
  *     FIFO or RR thread that no slice would make give way, for the balance
  *     itself), never on a CPU with one runnable thread.
@@ -39,7 +41,7 @@
  * both are locked, lower CPU id first (rq_lock_two()), and everything is
  * checked again under the locks.  A moved thread's vruntime is rebased
  * (rq_rebase()).  Called from the idle thread (interrupts off), the timer
- * interrupt, and thread_set_affinity() (thread context).
+ * interrupt, and thread_set_affinity_mask() (thread context).
  */
 #include <osprey/lockdep.h>
 #include <osprey/log.h>
@@ -101,20 +103,21 @@ void sched_move(struct runqueue *src, struct runqueue *dst, struct thread *t,
 	sched_count_move(t, src, dst, why);
 }
 
-/* May the balancer move t, waiting on its queue?  Caller holds that queue's lock. */
-static bool movable(struct thread *t, uint64_t now, bool hold)
+/* May the balancer move t, waiting on its queue, to dst?  Caller holds that queue's lock. */
+static bool movable(struct thread *t, const struct runqueue *dst, uint64_t now, bool hold)
 {
-	return t->pin < 0 && t->policy == SCHED_FAIR && !t->prio && !thread_on_cpu(t) &&
+	return cpumask_test(&t->allowed, dst->cpu) && t->policy == SCHED_FAIR && !t->prio && !thread_on_cpu(t) &&
 	       (!hold || (int64_t)(now - t->moved_at) >= (int64_t)SCHED_MOVE_HOLD_NS);
 }
 
-/* The last movable thread on src's fair list, or NULL.  Caller holds src->lock. */
-static struct thread *last_movable(struct runqueue *src, uint64_t now, bool hold)
+/* The last thread on src's fair list that may move to dst, or NULL.  Caller holds src->lock. */
+static struct thread *last_movable(struct runqueue *src, const struct runqueue *dst, uint64_t now,
+				   bool hold)
 {
 	for (struct list *pos = src->fair.prev; pos != &src->fair; pos = pos->prev) {
 		struct thread *t = list_entry(pos, struct thread, rq_link);
 
-		if (movable(t, now, hold))
+		if (movable(t, dst, now, hold))
 			return t;
 	}
 	return NULL;
@@ -141,7 +144,7 @@ bool sched_idle_pull(void)
 	rq_lock_two(me, busiest);
 	/* Something was queued here meanwhile: its waker has made this CPU look. */
 	if (rq_runnable(me) == 0 && rq_runnable(busiest) >= 2)
-		t = last_movable(busiest, 0, false);
+		t = last_movable(busiest, me, 0, false);
 	if (t) {
 		sched_move(busiest, me, t, MOVE_STEAL);
 		this_cpu()->need_resched = 1;
@@ -156,9 +159,34 @@ bool sched_balance_wanted(struct runqueue *rq)
 	       __atomic_load_n(&nr_cpus, __ATOMIC_RELAXED) > 1;
 }
 
+/* Gives dst threads from src until they differ by one at most; how many moved. */
+static unsigned push(struct runqueue *src, struct runqueue *dst, uint64_t now)
+{
+	unsigned moved = 0;
+
+	rq_lock_two(src, dst);
+	while (moved < SCHED_MOVE_BATCH && rq_runnable(src) >= rq_runnable(dst) + 2) {
+		struct thread *t = last_movable(src, dst, now, true);
+
+		if (!t)
+			break;
+		sched_move(src, dst, t, MOVE_PUSH);
+		moved++;
+	}
+	rq_unlock_two(src, dst);
+	if (moved)
+		smp_send_resched(dst->cpu); /* its sched_ipi() preempts and re-arms as it must */
+	return moved;
+}
+
+/*
+ * The least loaded CPU first; if none of src's waiting threads may go
+ * there (affinity masks), each other CPU shorter by two, in turn.
+ */
 void sched_balance_tick(struct runqueue *src, uint64_t now)
 {
-	unsigned n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE), least = ~0u, moved = 0;
+	unsigned n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE), least = ~0u;
+	unsigned mine = rq_runnable_hint(src);
 	struct runqueue *dst = NULL;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -169,20 +197,15 @@ void sched_balance_tick(struct runqueue *src, uint64_t now)
 			dst = &sched_rqs[i];
 		}
 	}
-	if (!dst || rq_runnable_hint(src) < least + 2)
+	if (!dst || mine < least + 2 || push(src, dst, now))
 		return;
-	rq_lock_two(src, dst);
-	while (moved < SCHED_MOVE_BATCH && rq_runnable(src) >= rq_runnable(dst) + 2) {
-		struct thread *t = last_movable(src, now, true);
+	for (unsigned i = 0; i < n; i++) {
+		struct runqueue *other = &sched_rqs[i];
 
-		if (!t)
-			break;
-		sched_move(src, dst, t, MOVE_PUSH);
-		moved++;
+		if (other != src && other != dst && rq_runnable_hint(other) + 2 <= mine &&
+		    push(src, other, now))
+			return;
 	}
-	rq_unlock_two(src, dst);
-	if (moved)
-		smp_send_resched(dst->cpu); /* its sched_ipi() preempts and re-arms as it must */
 }
 
 unsigned thread_cpu(struct thread *t)
@@ -215,25 +238,43 @@ static void move_self(struct runqueue *src, struct runqueue *dst)
 	sched_switch_away(src);
 }
 
-int thread_set_affinity(struct thread *t, int cpu)
+/* The least loaded online CPU in m, or -1. */
+static int least_loaded_in(const struct cpumask *m)
+{
+	unsigned n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE);
+	int best = -1;
+
+	for (unsigned i = 0; i < n; i++) {
+		/* relaxed: placement hints */
+		if (cpumask_test(m, i) &&
+		    (best < 0 || atomic_load_explicit(&sched_rqs[i].load, memory_order_relaxed) <
+					 atomic_load_explicit(&sched_rqs[best].load,
+							      memory_order_relaxed)))
+			best = (int)i;
+	}
+	return best;
+}
+
+int thread_set_affinity_mask(struct thread *t, const struct cpumask *m)
 {
 	struct runqueue *src, *dst;
 	uint64_t flags;
 	bool ipi = false;
-	int err = 0;
+	int err = 0, cpu = least_loaded_in(m);
 
-	if (cpu < -1 || cpu >= (int)__atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE))
+	if (cpu < 0)
 		return -EINVAL;
-	if (cpu >= 0 && t == thread_current())
+	if (t == thread_current())
 		might_sleep(__builtin_return_address(0)); /* it may switch away to move */
 	flags = irq_save();
-	if (cpu < 0) {
-		src = rq_lock_thread(t);
-		t->pin = -1;
+	src = rq_lock_thread(t);
+	if (cpumask_test(m, src->cpu)) {
+		t->allowed = *m; /* where it is may stay */
 		raw_spin_unlock(&src->lock);
 		irq_restore(flags);
 		return 0;
 	}
+	raw_spin_unlock(&src->lock);
 	dst = &sched_rqs[cpu];
 	for (;;) {
 		src = rq_of(t);
@@ -244,10 +285,10 @@ int thread_set_affinity(struct thread *t, int cpu)
 	}
 	int st = atomic_load_explicit(&t->state, memory_order_relaxed);
 
-	if (src == dst || st == T_EXITED) {
-		t->pin = cpu; /* nothing to move */
+	if (src == dst || st == T_EXITED || cpumask_test(m, src->cpu)) {
+		t->allowed = *m; /* nothing to move */
 	} else if (t == src->current && t == thread_current()) {
-		t->pin = cpu;
+		t->allowed = *m;
 		move_self(src, dst);
 		raw_spin_unlock(&this_rq()->lock);
 		irq_restore(flags);
@@ -255,7 +296,7 @@ int thread_set_affinity(struct thread *t, int cpu)
 	} else if (t == src->current || thread_on_cpu(t)) {
 		err = -EBUSY; /* running on another CPU: only it can move itself */
 	} else {
-		t->pin = cpu;
+		t->allowed = *m;
 		sched_move(src, dst, t, MOVE_AFFINITY);
 		/* dst's CPU must run it, or know its deadline */
 		if (st == T_RUNNABLE || t->in_sleep_list)
@@ -266,4 +307,19 @@ int thread_set_affinity(struct thread *t, int cpu)
 	if (ipi)
 		smp_send_resched(dst->cpu);
 	return err;
+}
+
+int thread_set_affinity(struct thread *t, int cpu)
+{
+	struct cpumask m;
+
+	if (cpu < -1 || cpu >= (int)__atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE))
+		return -EINVAL;
+	if (cpu < 0) {
+		cpumask_fill(&m);
+	} else {
+		cpumask_zero(&m);
+		cpumask_set(&m, (unsigned)cpu);
+	}
+	return thread_set_affinity_mask(t, &m);
 }

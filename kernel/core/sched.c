@@ -540,7 +540,7 @@ void sched_init(void)
 	lockdep_no_nesting(rq_class);
 	set_name(&boot_thread, "main");
 	boot_thread.tid = 0;
-	boot_thread.pin = -1;
+	cpumask_fill(&boot_thread.allowed);
 	atomic_init(&boot_thread.rq, rq);
 	atomic_init(&boot_thread.on_cpu, 1);
 	atomic_init(&boot_thread.state, T_RUNNING);
@@ -580,7 +580,7 @@ static struct thread *thread_alloc(const char *name, void (*fn)(void *), void *a
 	t->tid = atomic_fetch_add_explicit(&next_tid, 1, memory_order_relaxed);
 	t->fn = fn;
 	t->arg = arg;
-	t->pin = -1;
+	cpumask_fill(&t->allowed);
 	atomic_init(&t->rq, &sched_rqs[0]); /* placed by create() */
 	atomic_init(&t->state, T_NEW);
 	thread_stack_init(t);
@@ -622,7 +622,8 @@ struct thread *sched_alloc_idle(unsigned cpu)
 
 	if (t) {
 		atomic_store_explicit(&t->rq, &sched_rqs[cpu], memory_order_relaxed);
-		t->pin = (int)cpu;
+		cpumask_zero(&t->allowed);
+		cpumask_set(&t->allowed, cpu);
 		keep(t);
 	}
 	return t;
@@ -684,7 +685,8 @@ static int create(int cpu, const char *name, struct user_state *u, struct addres
 
 	if (cpu >= 0 && (unsigned)cpu < __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE)) {
 		rq = &sched_rqs[cpu];
-		t->pin = cpu;
+		cpumask_zero(&t->allowed);
+		cpumask_set(&t->allowed, (unsigned)cpu);
 	} else {
 		rq = place();
 	}

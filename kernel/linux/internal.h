@@ -118,6 +118,8 @@ struct lthread {
 		size_t size;
 	} altstack;		 /* [t] */
 	uintptr_t robust_list;	 /* [t] */
+	struct cpumask affinity; /* [l] sched_setaffinity's mask, as the program gave it */
+	bool affinity_changed;	 /* [l] set by another thread: apply on the way back to ring 3 */
 	struct list link;	 /* [l] in proc->threads */
 	struct trap_frame start; /* [i] clone: the registers it starts with */
 };
@@ -150,6 +152,10 @@ void linux_exit_group(int status) __noreturn;
 void linux_thread_exit(int status) __noreturn;
 int lthread_create(struct process *p, struct lthread **out);
 int lthread_start(struct lthread *lt);
+/* Thread tid of p, or NULL.  Caller holds p->lock. */
+struct lthread *lthread_find(struct process *p, int tid);
+/* The caller moves to the CPUs another thread set for it (sched_setaffinity). */
+void lthread_affinity_work(struct lthread *lt);
 /* The program's file name, without its folders (thread names, /proc comm). */
 const char *linux_exe_name(const struct process *p);
 
@@ -171,7 +177,11 @@ void signal_exit_work(struct trap_frame *tf);
 #define SI_QUEUE (-1)
 #define SI_TKILL (-6)
 /* Sends sig to thread lt, or to the process when lt is NULL, with its siginfo. */
-int signal_send(struct process *p, struct lthread *lt, int sig, const struct ksiginfo *info);
+/*
+ * Sends sig to thread tid of p (0: to the process, any thread may take it);
+ * sig 0 only checks that the thread exists.  -ESRCH: no such thread.
+ */
+int signal_send(struct process *p, int tid, int sig, const struct ksiginfo *info);
 
 /*
  * Sleeps until a signal in want (0: any the thread does not block) is

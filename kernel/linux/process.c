@@ -65,9 +65,21 @@ int lthread_create(struct process *p, struct lthread **out)
 	memset(lt, 0, sizeof(*lt));
 	arch_user_state_init(&lt->us);
 	lt->proc = p;
+	cpumask_fill(&lt->affinity);
 	lt->tid = atomic_fetch_add_explicit(&next_tid, 1, memory_order_relaxed);
 	*out = lt;
 	return 0;
+}
+
+struct lthread *lthread_find(struct process *p, int tid)
+{
+	for (struct list *l = p->threads.next; l != &p->threads; l = l->next) {
+		struct lthread *lt = list_entry(l, struct lthread, link);
+
+		if (lt->tid == tid)
+			return lt;
+	}
+	return NULL;
 }
 
 /* Starts lt running its start registers; lt joins p's thread list. */

@@ -97,22 +97,10 @@ static long show_environ(int id, char *buf, size_t size)
 	return show_strings(p, p->env_start, p->env_end - p->env_start, kenvp, kenvc, buf, size);
 }
 
-/* Thread tid, or NULL.  Caller holds p->lock. */
-static struct lthread *find_thread(struct process *p, int tid)
-{
-	for (struct list *l = p->threads.next; l != &p->threads; l = l->next) {
-		struct lthread *lt = list_entry(l, struct lthread, link);
-
-		if (lt->tid == tid)
-			return lt;
-	}
-	return NULL;
-}
-
 /* The main thread (its tid is the pid), or NULL once it has exited.  Caller holds p->lock. */
 static struct lthread *main_thread(struct process *p)
 {
-	return find_thread(p, p->pid);
+	return lthread_find(p, p->pid);
 }
 
 /* The stack pointer the program started with (argc is there); 0 if unknown. */
@@ -466,7 +454,7 @@ static int task_info(struct process *p, int id, struct task_info *ti)
 
 	memset(ti, 0, sizeof(*ti));
 	spin_lock(&p->lock);
-	lt = id == p->pid ? main_thread(p) : find_thread(p, id);
+	lt = id == p->pid ? main_thread(p) : lthread_find(p, id);
 	if (!lt && id != p->pid)
 		err = -ENOENT;
 	ti->nthreads = p->nthreads;

@@ -179,14 +179,21 @@ static __noreturn void die(int sig, const struct trap_frame *tf, uint64_t addr, 
  * A standard signal already pending is not queued twice (its first
  * siginfo stays), as on Linux.
  */
-int signal_send(struct process *p, struct lthread *lt, int sig, const struct ksiginfo *info)
+int signal_send(struct process *p, int tid, int sig, const struct ksiginfo *info)
 {
-	struct thread *wake[8];
-	int nwake = 0;
+	struct lthread *lt = NULL;
 
-	if (sig < 1 || sig > LINUX_NSIG)
+	if (sig < 0 || sig > LINUX_NSIG)
 		return -EINVAL;
 	spin_lock(&p->lock);
+	if (tid && !(lt = lthread_find(p, tid))) {
+		spin_unlock(&p->lock);
+		return -ESRCH;
+	}
+	if (!sig) { /* only asks whether the target exists */
+		spin_unlock(&p->lock);
+		return 0;
+	}
 	uint64_t *pending = lt ? &lt->pending : &p->pending;
 	struct ksiginfo *slot = lt ? &lt->info[sig - 1] : &p->info[sig - 1];
 
@@ -194,28 +201,26 @@ int signal_send(struct process *p, struct lthread *lt, int sig, const struct ksi
 		*pending |= BIT(sig);
 		*slot = *info;
 	}
-	for (struct list *l = p->threads.next; l != &p->threads && nwake < 8; l = l->next) {
-		struct lthread *t = list_entry(l, struct lthread, link);
-
-		if ((!lt || t == lt) && t->t)
-			wake[nwake++] = t->t;
-	}
-	spin_unlock(&p->lock);
 	/* seq_cst: the pending bit before sigwaiting is read; pairs with the waiter's fence. */
 	atomic_thread_fence(memory_order_seq_cst);
 	/*
+	 * Under p->lock: a listed thread has not exited (lthread_exit() takes
+	 * it off the list first), so its struct thread is alive.
 	 * thread_wake only changes a BLOCKED thread: one asleep in sigwaiting
 	 * state rechecks its pending set; any other sleeper is left alone by
 	 * the checks below (signal_sleep() and the poll wait mark themselves).
 	 */
-	for (int i = 0; i < nwake; i++) {
-		struct lthread *t = container_of(wake[i]->ustate, struct lthread, us);
+	for (struct list *l = p->threads.next; l != &p->threads; l = l->next) {
+		struct lthread *t = list_entry(l, struct lthread, link);
 
+		if ((lt && t != lt) || !t->t)
+			continue;
 		if (__atomic_load_n(&t->sigwaiting, __ATOMIC_ACQUIRE))
-			thread_wake(wake[i]);
+			thread_wake(t->t);
 		else
-			thread_kick(wake[i]);
+			thread_kick(t->t);
 	}
+	spin_unlock(&p->lock);
 	return 0;
 }
 
@@ -456,6 +461,12 @@ void signal_exit_work(struct trap_frame *tf)
 			__asm__ volatile("cli" ::: "memory");
 			continue;
 		}
+		if (unlikely(__atomic_load_n(&lt->affinity_changed, __ATOMIC_RELAXED))) {
+			__asm__ volatile("sti" ::: "memory");
+			lthread_affinity_work(lt);
+			__asm__ volatile("cli" ::: "memory");
+			continue;
+		}
 		if (!(__atomic_load_n(&lt->pending, __ATOMIC_RELAXED) |
 		      __atomic_load_n(&lt->proc->pending, __ATOMIC_RELAXED)))
 			return;
@@ -604,21 +615,6 @@ long sys_sigaltstack(long ss_p, long old_p)
 	return 0;
 }
 
-static struct lthread *find_thread(struct process *p, long tid)
-{
-	struct lthread *found = NULL;
-
-	spin_lock(&p->lock);
-	for (struct list *l = p->threads.next; l != &p->threads; l = l->next) {
-		struct lthread *lt = list_entry(l, struct lthread, link);
-
-		if (lt->tid == tid)
-			found = lt;
-	}
-	spin_unlock(&p->lock);
-	return found;
-}
-
 long sys_kill(long pid, long sig)
 {
 	struct process *p = proc_current();
@@ -629,22 +625,19 @@ long sys_kill(long pid, long sig)
 
 	if (sig == 0)
 		return 0;
-	return signal_send(p, NULL, (int)sig, &info);
+	return signal_send(p, 0, (int)sig, &info);
 }
 
 long sys_tgkill(long tgid, long tid, long sig)
 {
 	struct process *p = proc_current();
-	struct lthread *lt;
-
-	if (tgid != p->pid)
-		return -ESRCH;
-	lt = find_thread(p, tid);
-	if (!lt)
-		return -ESRCH;
 	struct ksiginfo info = { SI_TKILL, p->pid, 0 };
 
-	return sig ? signal_send(p, lt, (int)sig, &info) : 0;
+	if (tgid <= 0 || tid <= 0)
+		return -EINVAL;
+	if (tgid != p->pid)
+		return -ESRCH;
+	return signal_send(p, (int)tid, (int)sig, &info);
 }
 
 long sys_tkill(long tid, long sig)
@@ -734,7 +727,7 @@ long sys_rt_sigtimedwait(long set_p, long info_p, long ts_p, long size)
 	return sig;
 }
 
-static long queueinfo(struct lthread *lt, long sig, long info_p)
+static long queueinfo(int tid, long sig, long info_p)
 {
 	struct process *p = proc_current();
 	struct linux_siginfo si;
@@ -748,22 +741,21 @@ static long queueinfo(struct lthread *lt, long sig, long info_p)
 	ki.code = si.code;
 	ki.pid = p->pid;
 	memcpy(&ki.value, si.bytes + 8, sizeof(ki.value));
-	return sig ? signal_send(p, lt, (int)sig, &ki) : 0;
+	return signal_send(p, tid, (int)sig, &ki);
 }
 
 long sys_rt_sigqueueinfo(long pid, long sig, long info_p)
 {
 	if (pid != proc_current()->pid && pid != 0)
 		return -ESRCH;
-	return queueinfo(NULL, sig, info_p);
+	return queueinfo(0, sig, info_p);
 }
 
 long sys_rt_tgsigqueueinfo(long tgid, long tid, long sig, long info_p)
 {
-	struct lthread *lt;
-
+	if (tgid <= 0 || tid <= 0)
+		return -EINVAL;
 	if (tgid != proc_current()->pid)
 		return -ESRCH;
-	lt = find_thread(proc_current(), tid);
-	return lt ? queueinfo(lt, sig, info_p) : -ESRCH;
+	return queueinfo((int)tid, sig, info_p);
 }

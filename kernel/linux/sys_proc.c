@@ -171,26 +171,82 @@ long sys_sched_yield(void)
 	return 0;
 }
 
+/* The thread a scheduling call names (0: the caller), or NULL.  Caller holds p->lock. */
+static struct lthread *sched_target(struct process *p, long pid)
+{
+	return lthread_find(p, pid ? (int)pid : lthread_current()->tid);
+}
+
 long sys_sched_getaffinity(long pid, long size, long mask_p)
 {
-	uint8_t mask[CONFIG_MAX_CPUS / 8 + 1] = { 0 };
+	struct process *p = proc_current();
+	struct cpumask m;
 	size_t n = ALIGN_UP(nr_cpus, 64) / 8;
+	struct lthread *lt;
 
-	if (pid != 0 && pid != proc_current()->pid && pid != lthread_current()->tid)
-		return -ESRCH;
 	if ((size_t)size < n || (size & 7))
 		return -EINVAL;
-	for (unsigned i = 0; i < nr_cpus; i++)
-		mask[i / 8] |= (uint8_t)(1u << (i % 8));
-	if (copy_to_user((uintptr_t)mask_p, mask, MIN(n, sizeof(mask))))
+	spin_lock(&p->lock);
+	lt = sched_target(p, pid);
+	if (lt)
+		m = lt->affinity;
+	spin_unlock(&p->lock);
+	if (!lt)
+		return -ESRCH;
+	/* Only the CPUs there are: bits past nr_cpus are 0, as Linux reports them. */
+	for (unsigned cpu = nr_cpus; cpu < n * 8; cpu++)
+		m.w[cpu / 64] &= ~(1ull << (cpu % 64));
+	if (copy_to_user((uintptr_t)mask_p, &m, n))
 		return -EFAULT;
 	return (long)n;
 }
 
+/*
+ * The caller's mask applies at once (it may continue on another CPU); a
+ * thread running elsewhere applies its own on the way back to ring 3,
+ * after a reschedule IPI (lthread_affinity_work()).
+ */
 long sys_sched_setaffinity(long pid, long size, long mask_p)
 {
-	(void)pid, (void)size, (void)mask_p;
-	return 0; /* accepted; threads are placed by the scheduler */
+	struct process *p = proc_current();
+	struct lthread *lt;
+	struct cpumask m;
+	bool any = false;
+
+	if (size < 0)
+		return -EINVAL;
+	cpumask_zero(&m);
+	if (copy_from_user(&m, (uintptr_t)mask_p, MIN((size_t)size, sizeof(m))))
+		return -EFAULT;
+	for (unsigned cpu = 0; cpu < nr_cpus; cpu++)
+		any |= cpumask_test(&m, cpu);
+	if (!any)
+		return -EINVAL; /* no CPU that exists */
+	spin_lock(&p->lock);
+	lt = sched_target(p, pid);
+	if (lt) {
+		lt->affinity = m;
+		if (lt != lthread_current() &&
+		    thread_set_affinity_mask(lt->t, &m) == -EBUSY) {
+			__atomic_store_n(&lt->affinity_changed, true, __ATOMIC_RELAXED);
+			thread_kick(lt->t); /* under p->lock: it has not exited */
+		}
+	}
+	spin_unlock(&p->lock);
+	if (!lt)
+		return -ESRCH;
+	return lt == lthread_current() ? thread_set_affinity_mask(thread_current(), &m) : 0;
+}
+
+void lthread_affinity_work(struct lthread *lt)
+{
+	struct cpumask m;
+
+	spin_lock(&lt->proc->lock);
+	m = lt->affinity;
+	lt->affinity_changed = false;
+	spin_unlock(&lt->proc->lock);
+	thread_set_affinity_mask(thread_current(), &m);
 }
 
 long sys_uname(long buf)
@@ -328,6 +384,9 @@ long sys_clone(long flags, long stack, long ptid, long ctid, long tls)
 	lt->us.fs_base = flags & CLONE_SETTLS ? (uint64_t)tls : lthread_current()->us.fs_base;
 	lt->us.gs_base = lthread_current()->us.gs_base;
 	lt->sigmask = lthread_current()->sigmask;
+	/* The parent's CPUs: the child moves there itself as it first enters ring 3. */
+	lt->affinity = lthread_current()->affinity;
+	lt->affinity_changed = !cpumask_has_first(&lt->affinity, nr_cpus);
 	arch_fpu_save(lt->us.fpu);
 	if (flags & CLONE_CHILD_CLEARTID)
 		lt->clear_child_tid = (uintptr_t)ctid;

@@ -147,7 +147,7 @@ static void itimer_main(void *arg)
 			p->itimer_at = p->itimer_every ? MAX(at + p->itimer_every, now + 1) : 0;
 			spin_unlock(&p->lock);
 			thread_block_cancel();
-			signal_send(p, NULL, 14 /* SIGALRM */, &info);
+			signal_send(p, 0, 14 /* SIGALRM */, &info);
 			continue;
 		}
 		spin_unlock(&p->lock);

@@ -319,6 +319,51 @@ TEST(balance, set_affinity_moves_and_pins)
 	EXPECT_EQ(t, thread_set_affinity(me, -1), 0);
 }
 
+/*
+ * A mask of several CPUs: threads made on CPU 0 spread over CPUs 0 and 1
+ * only (with 4 CPUs, 2 and 3 stay idle for them); a mask naming no CPU
+ * that exists is refused.
+ */
+TEST(balance, mask_keeps_threads_within_it)
+{
+	static struct spinner sp[4];
+	struct thread *th[4];
+	struct cpumask m;
+	volatile int stop = 0;
+	unsigned inside = MIN(nr_cpus, 2u);
+
+	cpumask_zero(&m);
+	cpumask_set(&m, nr_cpus); /* not a CPU here */
+	EXPECT_EQ(t, thread_set_affinity_mask(thread_current(), &m), -EINVAL);
+	cpumask_zero(&m);
+	for (unsigned c = 0; c < inside; c++)
+		cpumask_set(&m, c);
+	for (unsigned i = 0; i < 4; i++) {
+		spinner_init(&sp[i], &stop, -1);
+		EXPECT_EQ(t, thread_create_on(0, "masked", spin, &sp[i], &th[i]), 0);
+		EXPECT_EQ(t, thread_set_affinity_mask(th[i], &m), 0);
+	}
+	uint64_t t0 = clock_ns();
+	bool spread = false;
+
+	while (!spread && clock_ns() - t0 < 3000 * MS) {
+		unsigned on0 = 0;
+
+		for (unsigned i = 0; i < 4; i++)
+			on0 += thread_cpu(th[i]) == 0;
+		spread = on0 == 4 / inside;
+		thread_sleep_ns(2 * MS);
+	}
+	EXPECT_TRUE(t, spread);
+	thread_sleep_ns(50 * MS);
+	stop = 1;
+	for (unsigned i = 0; i < 4; i++) {
+		EXPECT_EQ(t, thread_join(th[i]), 0);
+		for (unsigned c = inside; c < nr_cpus; c++)
+			EXPECT_EQ(t, sp[i].runs[c], 0);
+	}
+}
+
 /* Waits for *go, then pins itself to *go - 1 and spins. */
 struct mover {
 	struct spinner s;

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -81,6 +82,83 @@ static int fault_at(volatile char *p, int write)
 static void *thread_fn(void *arg)
 {
 	return (void *)((intptr_t)arg * 2);
+}
+
+static volatile int spin_cpu = -1, spin_stop;
+
+static void *spinner(void *arg)
+{
+	(void)arg;
+	while (!spin_stop)
+		spin_cpu = sched_getcpu();
+	return NULL;
+}
+
+static void *report_cpu(void *arg)
+{
+	cpu_set_t m;
+
+	*(int *)arg = sched_getaffinity(0, sizeof(m), &m) == 0 && CPU_COUNT(&m) == 1
+			      ? sched_getcpu() : -1;
+	return NULL;
+}
+
+/* Does t, spinning, reach cpu within 2 s after its mask is set to cpu alone? */
+static int moves_to(pthread_t t, int cpu)
+{
+	cpu_set_t m;
+	struct timespec ms = { 0, 1000000 };
+
+	CPU_ZERO(&m);
+	CPU_SET(cpu, &m);
+	if (pthread_setaffinity_np(t, sizeof(m), &m))
+		return 0;
+	for (int i = 0; i < 2000; i++) {
+		/* a few readings in a row: it stays there */
+		int stays = spin_cpu == cpu;
+
+		nanosleep(&ms, NULL);
+		if (stays && spin_cpu == cpu)
+			return 1;
+	}
+	return 0;
+}
+
+/* sched_setaffinity moves the caller, a new thread inherits it, another thread is moved. */
+static void affinity(void)
+{
+	cpu_set_t all, one, got;
+	int last = -1, child = -2;
+	pthread_t t;
+
+	check(sched_getaffinity(0, sizeof(all), &all) == 0 && CPU_COUNT(&all) >= 1,
+	      "getaffinity");
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		last = CPU_ISSET(i, &all) ? i : last;
+	CPU_ZERO(&one);
+	CPU_SET(last, &one);
+	check(sched_setaffinity(0, sizeof(one), &one) == 0 && sched_getcpu() == last,
+	      "setaffinity_moves_caller");
+	check(sched_getaffinity(0, sizeof(got), &got) == 0 && CPU_EQUAL(&got, &one),
+	      "getaffinity_reports_mask");
+	pthread_create(&t, NULL, report_cpu, &child);
+	pthread_join(t, NULL);
+	check(child == last, "new_thread_inherits_affinity");
+	CPU_ZERO(&one);
+	CPU_SET(CPU_SETSIZE - 1, &one);
+	check(sched_setaffinity(0, sizeof(one), &one) == -1 && errno == EINVAL,
+	      "setaffinity_no_cpu_einval");
+	check(sched_setaffinity(0, sizeof(all), &all) == 0, "setaffinity_all");
+	if (CPU_COUNT(&all) < 2) {
+		printf("SKIP affinity_moves_other_thread: one CPU\n");
+		return;
+	}
+	spin_stop = 0;
+	pthread_create(&t, NULL, spinner, NULL);
+	check(moves_to(t, 0) && moves_to(t, last) && moves_to(t, 0),
+	      "setaffinity_moves_running_thread");
+	spin_stop = 1;
+	pthread_join(t, NULL);
 }
 
 int main(int argc, char **argv)
@@ -188,6 +266,7 @@ int main(int argc, char **argv)
 		sum += (intptr_t)ret;
 	}
 	check(sum == 56, "threads_join");
+	affinity();
 
 	/* Floating point survives system calls and signals. */
 	volatile double x = 1.0;
