@@ -12,8 +12,8 @@ $(UNIT_BIN): $(UNIT_SRCS) $(wildcard include/osprey/*.h) kernel/mm/internal.h ke
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) $(UNIT_SRCS) -o $@
 
-.PHONY: check-unit check-kernel check-kernel-debug check-system check-clang check-fuzz
-CHECK_STEPS += check-unit check-kernel check-kernel-debug check-system check-clang check-fuzz
+.PHONY: check-unit check-kernel check-kernel-debug check-apic check-system check-clang check-fuzz
+CHECK_STEPS += check-unit check-kernel check-kernel-debug check-apic check-system check-clang check-fuzz
 
 check-unit: $(UNIT_BIN)
 	$(Q)$(UNIT_BIN)
@@ -40,6 +40,30 @@ check-kernel-debug:
 	$(Q)$(MAKE) --no-print-directory MODE=debug build/debug/osprey.elf $(OSPREY) >/dev/null
 	$(Q)st=0; for c in 1 4; do \
 		$(OSPREY) test --kernel build/debug/osprey.elf -c $$c --timeout $(KTEST_DEBUG_TIMEOUT) || st=1; \
+	done; exit $$st
+
+# The x2APIC and TSC-deadline paths (kernel/arch/x86_64/apic.c).  QEMU's TCG
+# CPUs have neither, so these boots use KVM: hardware KVM where the host has
+# it, else the kvm_pvm nested hypervisor (osprey --accel pvm), whose CPU has
+# both.  The APIC tests and the timer- and IPI-heavy scheduler tests, in each
+# mode and fallback with 2 CPUs, and with 4 in the default mode.  No KVM of
+# either kind: SKIP, saying so.
+APIC_KTESTS := apic.* sched.sleep_is_accurate sched.cpu_hog_is_preempted \
+	smp.every_listed_cpu_is_online smp.threads_run_where_placed \
+	balance.set_affinity_moves_and_pins balance.idle_cpu_steals_a_waiting_thread \
+	thread.create_and_join futex.* condvar.* mutex.priority_inheritance_prevents_inversion
+APIC_COMMA := ,
+APIC_GLOB := $(subst $(eval) ,$(APIC_COMMA),$(strip $(APIC_KTESTS)))
+check-apic: $(KERNEL) $(OSPREY)
+	$(Q)if [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then acc=kvm; \
+	elif [ -d /sys/module/kvm_pvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then acc=pvm; \
+	else echo "SKIP check-apic: no KVM on this host (TCG has no x2APIC or TSC-deadline)"; \
+		echo "RESULT: 0 passed, 0 failed"; exit 0; fi; \
+	st=0; for run in "2:" "2:--apic=xapic" "2:--timer=oneshot" "2:--apic=xapic --timer=oneshot" "4:"; do \
+		c=$${run%%:*}; e=$${run#*:}; \
+		echo "-- APIC tests, --accel $$acc, $$c CPUs, options '$$e'"; \
+		$(OSPREY) test --kernel $(KERNEL) --accel $$acc -c $$c -e "$$e" --timeout $(KTEST_TIMEOUT) \
+			'$(APIC_GLOB)' || st=1; \
 	done; exit $$st
 
 # The Linux 64-bit boot entry, tested through a stand-in for Firecracker's

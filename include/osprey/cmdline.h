@@ -16,6 +16,9 @@
 
 enum poweroff_method { POWEROFF_AUTO, POWEROFF_ACPI, POWEROFF_RESET };
 
+enum apic_choice { APIC_AUTO, APIC_XAPIC };	 /* auto: x2APIC if the CPU has it */
+enum timer_choice { TIMER_AUTO, TIMER_ONESHOT }; /* auto: TSC-deadline if the CPU has it */
+
 struct boot_options {
 	bool nopci;
 	bool bootchart;
@@ -24,6 +27,8 @@ struct boot_options {
 	bool strace;
 	int loglevel;		/* -1 when not given */
 	int poweroff;		/* enum poweroff_method */
+	int apic;		/* enum apic_choice */
+	int timer;		/* enum timer_choice */
 	const char *trace;	/* NULL, or a comma-separated glob list */
 	const char *test;	/* NULL, or a glob list, or "list" */
 	const char *test_death; /* NULL, or "suite.name" */

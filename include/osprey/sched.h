@@ -145,6 +145,8 @@ void sched_timer_irq(void);
 void sched_preempt_check(void);
 /* Number of threads alive (for tests: a storm must leave it as it was). */
 uint64_t sched_threads_alive(void);
+/* Timer interrupts cpu has taken since boot (the scheduler's tick, when there is one). */
+uint64_t sched_timer_irqs(unsigned cpu);
 bool sched_started(void);
 /*
  * Load balancing (kernel/core/balance.c).  Both kinds are on by default;

@@ -106,7 +106,8 @@ void sched_move(struct runqueue *src, struct runqueue *dst, struct thread *t,
 /* May the balancer move t, waiting on its queue, to dst?  Caller holds that queue's lock. */
 static bool movable(struct thread *t, const struct runqueue *dst, uint64_t now, bool hold)
 {
-	return cpumask_test(&t->allowed, dst->cpu) && t->policy == SCHED_FAIR && !t->prio && !thread_on_cpu(t) &&
+	return cpumask_test(&t->allowed, dst->cpu) && t->policy == SCHED_FAIR && !t->prio &&
+	       !thread_on_cpu(t) &&
 	       (!hold || (int64_t)(now - t->moved_at) >= (int64_t)SCHED_MOVE_HOLD_NS);
 }
 
@@ -247,9 +248,9 @@ static int least_loaded_in(const struct cpumask *m)
 	for (unsigned i = 0; i < n; i++) {
 		/* relaxed: placement hints */
 		if (cpumask_test(m, i) &&
-		    (best < 0 || atomic_load_explicit(&sched_rqs[i].load, memory_order_relaxed) <
-					 atomic_load_explicit(&sched_rqs[best].load,
-							      memory_order_relaxed)))
+		    (best < 0 ||
+		     atomic_load_explicit(&sched_rqs[i].load, memory_order_relaxed) <
+			     atomic_load_explicit(&sched_rqs[best].load, memory_order_relaxed)))
 			best = (int)i;
 	}
 	return best;

@@ -27,6 +27,8 @@ struct option {
 };
 
 static const char *const poweroff_choices[] = { "auto", "acpi", "reset", NULL };
+static const char *const apic_choices[] = { "auto", "xapic", NULL };
+static const char *const timer_choices[] = { "auto", "oneshot", NULL };
 
 #define OFF(f) offsetof(struct boot_options, f)
 
@@ -45,6 +47,10 @@ static const struct option options[] = {
 	  "run an in-kernel benchmark (trace) and power off" },
 	{ "poweroff", CHOICE, OFF(poweroff), 0, 0, poweroff_choices,
 	  "power-off method: auto, acpi or reset" },
+	{ "apic", CHOICE, OFF(apic), 0, 0, apic_choices,
+	  "local APIC mode: auto (x2APIC if the CPU has it) or xapic" },
+	{ "timer", CHOICE, OFF(timer), 0, 0, timer_choices,
+	  "APIC timer: auto (TSC-deadline if the CPU has it) or oneshot" },
 	{ "env", ENV, 0, 0, 0, NULL, "K=V: set an environment variable of the application" },
 };
 

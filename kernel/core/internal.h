@@ -38,6 +38,7 @@ struct runqueue {
 	unsigned cpu;		/* [i] */
 	_Atomic unsigned load;	/* [a] threads placed here and not exited (creation placement) */
 	_Atomic unsigned nr_running; /* [a] nr_queued, plus one if current is not idle */
+	_Atomic uint64_t timer_irqs; /* [a] timer interrupts taken (tickless: see arm_timer()) */
 };
 
 /* The periodic balance runs at most this often on a CPU (a slice: it rides on slice ends). */

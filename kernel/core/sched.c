@@ -464,12 +464,19 @@ void sched_ipi(void)
 	raw_spin_unlock(&rq->lock);
 }
 
+uint64_t sched_timer_irqs(unsigned cpu)
+{
+	return atomic_load_explicit(&sched_rqs[cpu].timer_irqs, memory_order_relaxed);
+}
+
 void sched_timer_irq(void)
 {
 	struct runqueue *rq = this_rq();
 	uint64_t now = clock_ns();
 	bool balance;
 
+	/* relaxed: a statistic */
+	atomic_fetch_add_explicit(&rq->timer_irqs, 1, memory_order_relaxed);
 	raw_spin_lock(&rq->lock);
 	update_curr(rq, now);
 	while (!list_empty(&rq->sleepers)) {

@@ -226,8 +226,7 @@ long sys_sched_setaffinity(long pid, long size, long mask_p)
 	lt = sched_target(p, pid);
 	if (lt) {
 		lt->affinity = m;
-		if (lt != lthread_current() &&
-		    thread_set_affinity_mask(lt->t, &m) == -EBUSY) {
+		if (lt != lthread_current() && thread_set_affinity_mask(lt->t, &m) == -EBUSY) {
 			__atomic_store_n(&lt->affinity_changed, true, __ATOMIC_RELAXED);
 			thread_kick(lt->t); /* under p->lock: it has not exited */
 		}

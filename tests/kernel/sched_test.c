@@ -158,6 +158,38 @@ TEST(sched, sleep_is_accurate)
 }
 
 /*
+ * Tickless: a CPU running one thread, with nobody asleep on it, takes no
+ * timer interrupt at all; give it a second CPU-bound thread and slices end
+ * by the timer (so the counter is shown to count).
+ */
+TEST(sched, tickless_cpu_takes_no_timer_interrupts)
+{
+	unsigned cpu = nr_cpus - 1;
+	struct thread *me = thread_current(), *th;
+	volatile int stop = 0;
+
+	EXPECT_EQ(t, thread_set_affinity(me, (int)cpu), 0);
+	delay_ns(10000000); /* a timer armed before the move fires here, or not, now */
+	uint64_t before = sched_timer_irqs(cpu);
+
+	delay_ns(100000000);
+	uint64_t alone = sched_timer_irqs(cpu) - before;
+
+	EXPECT_EQ(t, thread_create_on((int)cpu, "hog", hog, (void *)&stop, &th), 0);
+	before = sched_timer_irqs(cpu);
+	delay_ns(100000000); /* 100 ms: about 33 slices of 3 ms, ours and the hog's */
+	uint64_t shared = sched_timer_irqs(cpu) - before;
+
+	stop = 1;
+	thread_join(th);
+	EXPECT_EQ(t, thread_set_affinity(me, -1), 0);
+	kprintf("sched.tickless: CPU %u took %llu timer interrupts in 100 ms alone, %llu shared\n",
+		cpu, (unsigned long long)alone, (unsigned long long)shared);
+	EXPECT_EQ(t, alone, 0);
+	EXPECT_GE(t, shared, 5);
+}
+
+/*
  * Priority inversion: low holds the mutex, high waits for it, medium spins.
  * With inheritance low runs at high's priority, finishes, and high gets the
  * mutex at once; without it medium starves low, and high waits for medium.

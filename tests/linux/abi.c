@@ -98,8 +98,9 @@ static void *report_cpu(void *arg)
 {
 	cpu_set_t m;
 
-	*(int *)arg = sched_getaffinity(0, sizeof(m), &m) == 0 && CPU_COUNT(&m) == 1
-			      ? sched_getcpu() : -1;
+	*(int *)arg = sched_getaffinity(0, sizeof(m), &m) == 0 && CPU_COUNT(&m) == 1 ?
+			      sched_getcpu() :
+			      -1;
 	return NULL;
 }
 
@@ -131,8 +132,7 @@ static void affinity(void)
 	int last = -1, child = -2;
 	pthread_t t;
 
-	check(sched_getaffinity(0, sizeof(all), &all) == 0 && CPU_COUNT(&all) >= 1,
-	      "getaffinity");
+	check(sched_getaffinity(0, sizeof(all), &all) == 0 && CPU_COUNT(&all) >= 1, "getaffinity");
 	for (int i = 0; i < CPU_SETSIZE; i++)
 		last = CPU_ISSET(i, &all) ? i : last;
 	CPU_ZERO(&one);

@@ -449,6 +449,12 @@ printf '%s\n' "--test=list" "--test=a.one" >"$T/want"
 if cmp -s "$T/log" "$T/want"; then pass runner.glob_boots; else
 	fail runner.glob_boots "boots: $(tr '\n' '|' <"$T/log")"; fi
 
+t runner.kernel_options pass 0 -e '--apic=xapic --timer=oneshot' a.one
+printf '%s\n' "--apic=xapic --timer=oneshot --test=list" "--apic=xapic --timer=oneshot --test=a.one" \
+	>"$T/want"
+if cmp -s "$T/log" "$T/want"; then pass runner.kernel_options_first; else
+	fail runner.kernel_options_first "boots: $(tr '\n' '|' <"$T/log")"; fi
+
 t runner.glob_death pass 0 'fault.*'
 printf '%s\n' "PASS death:fault.page_fault" "PASS death:fault.gp" "RESULT: 2 passed, 0 failed" \
 	>"$T/want"

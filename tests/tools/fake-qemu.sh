@@ -39,6 +39,15 @@ matches() {
 	return 1
 }
 
+# Kernel options before the test request (osprey test -e '...'): logged above, skipped here.
+while :; do
+	case $append in
+	--test*) break ;;
+	--*' '*) append=${append#* } ;;
+	*) break ;;
+	esac
+done
+
 case $append in
 --test=list)
 	[ "$mode" = listfail ] && { echo "panic: cannot list"; status 70; }

@@ -158,7 +158,7 @@ static void test_opts_errors(void)
 		{ CMD_RUN, "-m abc", "-m 'abc'" },
 		{ CMD_RUN, "--mem=0", "memory size" },
 		{ CMD_RUN, "--machine foo", "--machine 'foo'" },
-		{ CMD_RUN, "--accel=xen", "auto, kvm or tcg" },
+		{ CMD_RUN, "--accel=xen", "auto, kvm, tcg or pvm" },
 		{ CMD_RUN, "--frobnicate", "unknown option '--frobnicate'" },
 		{ CMD_RUN, "-x", "unknown option '-x'" },
 		{ CMD_RUN, "-c", "-c needs a value" },
@@ -170,7 +170,7 @@ static void test_opts_errors(void)
 		{ CMD_RUN, "--env =v ./p", "--env '=v'" },
 		{ CMD_TEST, "--add x", "unknown option '--add'" },
 		{ CMD_TEST, "--dry-run", "unknown option '--dry-run'" },
-		{ CMD_TEST, "-e x", "unknown option '-e'" },
+		{ CMD_TEST, "--env A=b", "unknown option '--env'" },
 		{ CMD_TEST, "a b", "unexpected argument 'b'" },
 	};
 	struct osprey_opts o;
@@ -221,6 +221,10 @@ static void test_accel_resolve(void)
 	EXPECT(accel_resolve(ACCEL_AUTO, &none, &a, err, sizeof(err)) == 0 && a == ACCEL_TCG);
 	EXPECT(accel_resolve(ACCEL_KVM, &none, &a, err, sizeof(err)) == -ENODEV);
 	EXPECT(strstr(err, "no /dev/kvm"));
+	EXPECT(accel_resolve(ACCEL_PVM, &pvm, &a, err, sizeof(err)) == 0 && a == ACCEL_PVM);
+	EXPECT(accel_resolve(ACCEL_PVM, &hw, &a, err, sizeof(err)) == -ENODEV);
+	EXPECT(strstr(err, "--accel pvm: no kvm_pvm"));
+	EXPECT(accel_resolve(ACCEL_PVM, &none, &a, err, sizeof(err)) == -ENODEV);
 }
 
 static void mkpath(const char *root, const char *rel, bool dir)
@@ -349,6 +353,14 @@ static void test_qemu_argv(void)
 	EXPECT((i = find(v.v, "-bios")) > 0 && strcmp(v.v[i + 1], "/fw/qboot.rom") == 0);
 	EXPECT((i = find(v.v, "-accel")) > 0 && strcmp(v.v[i + 1], "kvm") == 0);
 	EXPECT((i = find(v.v, "-cpu")) > 0 && strcmp(v.v[i + 1], "host") == 0);
+	strvec_free(&v);
+	s.accel = ACCEL_PVM;
+	EXPECT(qemu_argv(&s, &v) == 0);
+	EXPECT((i = find(v.v, "-accel")) > 0 && strcmp(v.v[i + 1], "kvm") == 0);
+	EXPECT((i = find(v.v, "-cpu")) > 0 && strstr(v.v[i + 1], "+x2apic,+tsc-deadline"));
+	strvec_free(&v);
+	s.accel = ACCEL_KVM;
+	EXPECT(qemu_argv(&s, &v) == 0);
 	EXPECT((i = find(v.v, "-append")) > 0 && strcmp(v.v[i + 1], "--test=list app arg") == 0);
 	EXPECT((i = find(v.v, "-initrd")) > 0 && strcmp(v.v[i + 1], "root.img") == 0);
 	EXPECT(find(v.v, "-s") > 0 && find(v.v, "-S") > 0);

@@ -50,6 +50,8 @@ TEST(cmdline, empty_and_defaults)
 	EXPECT_EQ(t, o.argc, 0);
 	EXPECT_EQ(t, o.loglevel, -1);
 	EXPECT_EQ(t, o.poweroff, POWEROFF_AUTO);
+	EXPECT_EQ(t, o.apic, APIC_AUTO);
+	EXPECT_EQ(t, o.timer, TIMER_AUTO);
 	EXPECT_TRUE(t, o.test == NULL);
 }
 
@@ -87,6 +89,9 @@ TEST(cmdline, env_and_choice)
 	EXPECT_EQ(t, o.envc, 2);
 	EXPECT_STREQ(t, o.envp[1], "PATH=/bin");
 	EXPECT_EQ(t, o.poweroff, POWEROFF_ACPI);
+	EXPECT_EQ(t, parse("--apic=xapic --timer=oneshot", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(t, o.apic, APIC_XAPIC);
+	EXPECT_EQ(t, o.timer, TIMER_ONESHOT);
 }
 
 TEST(cmdline, errors_name_the_problem)
@@ -101,6 +106,8 @@ TEST(cmdline, errors_name_the_problem)
 		{ "--loglevel", "option --loglevel needs a value" },
 		{ "--nopci=1", "option --nopci takes no value" },
 		{ "--poweroff=off", "bad value for --poweroff: 'off'" },
+		{ "--apic=x2apic", "bad value for --apic: 'x2apic'" },
+		{ "--timer=periodic", "bad value for --timer: 'periodic'" },
 		{ "--env=novalue", "bad value for --env" },
 		{ "--env==x", "bad value for --env" },
 		{ "/x 'unterminated", "unterminated ' quote" },

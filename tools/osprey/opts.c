@@ -56,7 +56,7 @@ static const struct opt_def opt_table[] = {
 	{ 0, "machine", true, CMD_RUN | CMD_TEST, OPT_MACHINE },
 	{ 0, "accel", true, CMD_RUN | CMD_TEST, OPT_ACCEL },
 	{ 0, "debug", false, CMD_RUN, OPT_DEBUG },
-	{ 'e', "cmdline", true, CMD_RUN, OPT_CMDLINE },
+	{ 'e', "cmdline", true, CMD_RUN | CMD_TEST, OPT_CMDLINE },
 	{ 0, "kernel", true, CMD_RUN | CMD_TEST, OPT_KERNEL },
 	{ 0, "initrd", true, CMD_RUN, OPT_INITRD },
 	{ 0, "image", true, CMD_RUN, OPT_IMAGE },
@@ -79,6 +79,7 @@ static const char *const accel_names[] = {
 	[ACCEL_AUTO] = "auto",
 	[ACCEL_KVM] = "kvm",
 	[ACCEL_TCG] = "tcg",
+	[ACCEL_PVM] = "pvm",
 };
 
 const char *machine_name(enum machine m)
@@ -224,8 +225,8 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 	case OPT_ACCEL:
 		if (parse_accel(val, &o->accel))
 			return osprey_fail(err, errlen,
-					   "%s '%s': accelerator must be auto, kvm or tcg", name,
-					   val);
+					   "%s '%s': accelerator must be auto, kvm, tcg or pvm",
+					   name, val);
 		return 0;
 	case OPT_DEBUG:
 		o->debug = true;

@@ -54,6 +54,7 @@ enum accel {
 	ACCEL_AUTO,
 	ACCEL_KVM,
 	ACCEL_TCG,
+	ACCEL_PVM, /* KVM through the kvm_pvm nested hypervisor: tests of x2APIC and TSC-deadline */
 };
 
 /* What the user asked for; strings point into argv or the environment. */
@@ -125,7 +126,7 @@ struct qemu_spec {
 	const char *mem;  /* "64M" */
 	unsigned int cpus;
 	enum machine machine;
-	enum accel accel; /* resolved: ACCEL_KVM or ACCEL_TCG */
+	enum accel accel; /* resolved: ACCEL_KVM, ACCEL_TCG or ACCEL_PVM */
 	const char *bios; /* NULL, or firmware for q35/pc */
 	const char *kernel;
 	const char *initrd;	/* NULL = none */

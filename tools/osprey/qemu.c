@@ -82,8 +82,9 @@ static bool is_dir(const char *root, const char *path)
 /*
  * Look at the host under `root` ("" for the real one).  Hardware KVM means
  * kvm_intel or kvm_amd is loaded and /dev/kvm opens read-write; a /dev/kvm
- * served by kvm_pvm alone is a nested hypervisor that emulates too much to run
- * this kernel (docs/osprey-command.md).
+ * served by kvm_pvm alone is a nested hypervisor, slow at every exit and
+ * unable to run much of an ordinary kernel: only --accel pvm uses it, for
+ * tests of the CPU features TCG lacks (docs/osprey-command.md).
  */
 void kvm_probe(const char *root, struct kvm_probe *p)
 {
@@ -110,6 +111,18 @@ int accel_resolve(enum accel want, const struct kvm_probe *p, enum accel *out, c
 {
 	bool usable = p->hw_module && p->dev_exists && p->dev_errno == 0;
 
+	if (want == ACCEL_PVM) {
+		if (p->pvm && p->dev_exists && p->dev_errno == 0) {
+			*out = ACCEL_PVM;
+			return 0;
+		}
+		snprintf(err, errlen, "--accel pvm: %s",
+			 !p->pvm ?
+				 "no kvm_pvm nested hypervisor on this host (/sys/module/kvm_pvm)" :
+			 !p->dev_exists ? "no /dev/kvm on this host" :
+					  "cannot open /dev/kvm read-write");
+		return -ENODEV;
+	}
 	if (want == ACCEL_TCG || (want == ACCEL_AUTO && !usable)) {
 		*out = ACCEL_TCG;
 		return 0;
@@ -129,7 +142,7 @@ int accel_resolve(enum accel want, const struct kvm_probe *p, enum accel *out, c
 	} else if (p->pvm) {
 		snprintf(
 			err, errlen,
-			"--accel kvm: no hardware KVM here (/dev/kvm is the kvm_pvm nested hypervisor, which cannot run this kernel); use --accel tcg");
+			"--accel kvm: no hardware KVM here (/dev/kvm is the kvm_pvm nested hypervisor, only --accel pvm uses it, for tests); use --accel tcg");
 	} else {
 		snprintf(
 			err, errlen,
@@ -225,9 +238,12 @@ int qemu_argv(const struct qemu_spec *s, struct strvec *out)
 		ret |= strvec_push(&v, s->bios);
 	}
 	ret |= strvec_push(&v, "-accel");
-	ret |= strvec_push(&v, s->accel == ACCEL_KVM ? "kvm" : "tcg");
+	ret |= strvec_push(&v, s->accel == ACCEL_TCG ? "tcg" : "kvm");
 	ret |= strvec_push(&v, "-cpu");
-	ret |= strvec_push(&v, s->accel == ACCEL_KVM ? "host" : "max");
+	/* kvm_pvm: a plain model (-cpu host fails to start) with the features TCG lacks */
+	ret |= strvec_push(&v, s->accel == ACCEL_KVM ? "host" :
+			       s->accel == ACCEL_PVM ? "qemu64,-pni,+x2apic,+tsc-deadline" :
+						       "max");
 	ret |= strvec_push(&v, "-m");
 	ret |= strvec_push(&v, s->mem);
 	ret |= strvec_push(&v, "-smp");

@@ -310,17 +310,29 @@ static void report(struct counts *c, const char *prefix, const struct tcase *t)
 	}
 }
 
-/* Boot with the given kernel command line; returns false if QEMU could not run. */
+/*
+ * Boot with the given kernel command line, after -e's options if any;
+ * returns false if QEMU could not run.
+ */
 static bool boot(struct qemu_spec *spec, const char *cmdline, const struct osprey_opts *o,
 		 struct boot_result *r)
 {
-	spec->cmdline = cmdline;
+	char *full = NULL;
+	bool ok = true;
+
+	if (o->cmdline && asprintf(&full, "%s %s", o->cmdline, cmdline) < 0) {
+		fprintf(stderr, "osprey: out of memory\n");
+		return false;
+	}
+	spec->cmdline = full ? full : cmdline;
 	if (boot_guest(spec, o->timeout, true, o->verbose, r)) {
 		fprintf(stderr, "osprey: %s\n", r->why);
 		boot_result_free(r);
-		return false;
+		ok = false;
 	}
-	return true;
+	spec->cmdline = NULL;
+	free(full);
+	return ok;
 }
 
 static int run_normal(struct qemu_spec *spec, const struct osprey_opts *o, const char *glob,

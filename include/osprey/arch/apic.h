@@ -1,11 +1,13 @@
 /*
- * The local APIC (xAPIC registers through MMIO): the one-shot timer that
- * drives preemption and sleeps, and end-of-interrupt.  Set up on first use,
- * so a program that never needs a timer pays nothing at boot.
+ * The local APIC (x2APIC MSRs, or xAPIC registers through MMIO): the timer
+ * that drives preemption and sleeps (TSC-deadline, or one-shot), IPIs and
+ * end-of-interrupt.  Set up on first use, so a program that never needs a
+ * timer pays nothing at boot.
  */
 #ifndef OSPREY_ARCH_APIC_H
 #define OSPREY_ARCH_APIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VEC_TIMER 0xef
@@ -17,9 +19,12 @@ int lapic_init(void);
 /* Fires VEC_TIMER once, ns from now (0: cancel). */
 void lapic_timer_oneshot(uint64_t ns);
 void lapic_eoi(void);
-uint64_t lapic_timer_hz(void);
 void lapic_init_ap(void);
 uint32_t lapic_id(void);
+/* "x2apic, tsc-deadline", "xapic, one-shot", ...; "off" before lapic_init(). */
+const char *lapic_mode(void);
+/* Can an IPI reach this APIC ID?  (xAPIC addresses 0..254 only.) */
+bool lapic_can_reach(uint32_t apic);
 void lapic_send_ipi(uint32_t apic, uint8_t vector);
 void lapic_send_init(uint32_t apic);
 void lapic_send_startup(uint32_t apic, uint8_t page);

@@ -131,6 +131,10 @@ void smp_init(void)
 	for (unsigned i = 0; i < n; i++) {
 		if (ids[i] == me)
 			continue;
+		if (!lapic_can_reach(ids[i])) {
+			pr_warn("smp: CPU with APIC ID %u needs x2APIC mode: left off\n", ids[i]);
+			continue;
+		}
 		if (start_ap(ids[i], nr_cpus) == 0)
 			__atomic_store_n(&nr_cpus, nr_cpus + 1, __ATOMIC_RELEASE);
 	}
