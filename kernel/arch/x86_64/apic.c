@@ -124,7 +124,10 @@ int lapic_init(void)
 		return err;
 	timer_unmask();
 	ready = true;
-	pr_info("apic: %s\n", lapic_mode());
+	if (deadline)
+		pr_info("apic: %s\n", lapic_mode());
+	else
+		pr_info("apic: %s, timer %llu kHz\n", lapic_mode(), (unsigned long long)(hz / 1000));
 	return 0;
 }
 
