@@ -127,7 +127,8 @@ int lapic_init(void)
 	if (deadline)
 		pr_info("apic: %s\n", lapic_mode());
 	else
-		pr_info("apic: %s, timer %llu kHz\n", lapic_mode(), (unsigned long long)(hz / 1000));
+		pr_info("apic: %s, timer %llu kHz\n", lapic_mode(),
+			(unsigned long long)(hz / 1000));
 	return 0;
 }
 
