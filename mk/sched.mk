@@ -16,8 +16,17 @@
 # A Linux run takes ~6 s; each try gets 30 s, since the guest now and then
 # hangs at boot and prints nothing (its PIT calibration of the TSC fails
 # under TCG, and microvm has nothing else to calibrate against).
+#
+# Both sides run with QEMU pinned to one host core (SCHED_HOST_CPUS; empty
+# for no pinning).  Under MTTCG the cross-CPU round trip depends mostly on
+# where the host puts QEMU's two vCPU threads: on one core it measured
+# 13.3 us (Osprey) and 29 us (Linux); spread over two, 51.7 us and 88-95 us,
+# the difference being the host waking its other, idle core twice per round
+# trip (this host is itself a virtual machine).  Unpinned, each run fell
+# into one mode or the other, so the ratio compared the host's moods.
 SCHED_CPUS := 2
 SCHED_RUNS ?= 3
+SCHED_HOST_CPUS ?= 0
 
 $(LG)/bin/sched: bench/sched/linux.c
 	@mkdir -p $(@D)
@@ -31,7 +40,8 @@ bench-sched: BENCH_CPUS := $(SCHED_CPUS)
 bench-sched: LINUX_APPEND += tsc=reliable
 bench-sched: $(RATIO) $(LINUX_VMLINUX) $(LG)/sched.cpio $(KERNEL) $(OSPREY)
 	$(Q)rm -f $(BB)/sched-*.txt
-	$(Q)for run in $$(seq $(SCHED_RUNS)); do \
+	$(Q)$(if $(SCHED_HOST_CPUS),taskset -cp $(SCHED_HOST_CPUS) $$$$ > /dev/null || exit 1;) \
+	for run in $$(seq $(SCHED_RUNS)); do \
 		$(OSPREY) run -m $(BENCH_MEM) -c $(SCHED_CPUS) --timeout 300 --kernel $(KERNEL) \
 			-e '--bench=sched' >> $(BB)/sched-osprey.txt || exit 1; \
 		$(call linux-guest-run,sched,$(BB)/sched-linux-run.txt,^SCHED pingpong_2cpu,30); \
