@@ -1,5 +1,6 @@
 /*
- * Threads and the scheduler (kernel/core/sched.c).
+ * Threads and the scheduler (kernel/core/sched.c; threads' creation, exit
+ * and joining in kernel/core/thread.c).
  *
  * Every kernel thread has a fully mapped stack with a guard page (decision
  * 5).  Each CPU has a run queue with two classes: real-time threads

@@ -1,6 +1,6 @@
 /*
  * Load balancing and affinity: moving threads between the CPUs' run
- * queues.  sched.c places a new thread on the CPU with the fewest threads;
+ * queues.  thread.c places a new thread on the CPU with the fewest threads;
  * from then on this file moves threads as the load shifts, within the set
  * of CPUs that thread_set_affinity_mask() allows each (docs/sched.md).
  *

@@ -1,7 +1,8 @@
 /*
- * The scheduler's insides, shared by kernel/core/sched.c (threads, run
- * queues, switching, waking) and kernel/core/balance.c (moving threads
- * between CPUs).  Nothing else includes this header.
+ * The scheduler's insides, shared by kernel/core/sched.c (run queues,
+ * switching, waking), kernel/core/thread.c (creating, exiting, joining and
+ * freeing threads) and kernel/core/balance.c (moving threads between CPUs).
+ * Nothing else includes this header.
  *
  * Locking (docs/locking.md): a run queue's lock is taken with interrupts
  * off.  Two run queues are locked only through rq_lock_two(), lower CPU id
@@ -176,6 +177,12 @@ bool sched_kick(struct runqueue *rq, struct thread *t, uint64_t now);
  * thread runs again, holding the lock of the CPU it then runs on.
  */
 void sched_switch_away(struct runqueue *rq);
+/* after_switch() for thread_main(): a new thread's first act, rq->lock still held by the switch. */
+void sched_after_switch(struct runqueue *rq);
+
+/* thread.c */
+/* Makes t the boot context: thread 0, "main", RUNNING on rq, counted alive. */
+void sched_boot_thread_init(struct thread *t, struct runqueue *rq);
 
 /* balance.c */
 enum sched_move_why { MOVE_STEAL, MOVE_PUSH, MOVE_AFFINITY };

@@ -1,5 +1,6 @@
 /*
- * The scheduler: kernel threads, one run queue per CPU, preemption.
+ * The scheduler: one run queue per CPU, switching, waking, the timer,
+ * preemption.  Threads are made, placed, joined and freed in thread.c.
  *
  * Classes.  Real-time threads (SCHED_FIFO, SCHED_RR; priorities 1..99, the
  * higher first) always run before fair-share threads; among fair threads the
@@ -47,7 +48,6 @@
 
 #include <osprey/arch/apic.h>
 #include <osprey/arch/cpu.h>
-#include <osprey/arch/trap.h>
 #include <osprey/arch/user.h>
 #include <osprey/lockdep.h>
 #include <osprey/log.h>
@@ -65,38 +65,19 @@
 TRACEPOINT(sched_switch, "prev=%lu next=%lu", uint64_t, uint64_t);
 TRACEPOINT(sched_wake, "tid=%lu", uint64_t);
 
-#define STACK_SIZE (16 * 1024)
-
 struct runqueue sched_rqs[CONFIG_MAX_CPUS];
 /* One class for every run queue's lock (the checker finds classes by name pointer). */
 static const char rq_class[] = "rq";
 const char sched_rq_nested_class[] = "rq-nested";
 static struct thread boot_thread;
-static _Atomic uint64_t next_tid = 1;
-static _Atomic uint64_t alive;
 static bool started;
-/* Detached threads that exited; freed once off their CPU.  Leaf lock. */
-static struct spinlock zombie_lock = SPINLOCK_INIT("zombies");
-static struct list zombies = LIST_HEAD_INIT(zombies);
 
 void switch_stack(uint64_t *save, uint64_t next);
-static void reap(void);
-void thread_start(void);
-void thread_main(struct thread *t);
 
 /* this_rq()->current would be two loads: a thread moved between them would read another's. */
 struct thread *thread_current(void)
 {
 	return started ? percpu_thread() : &boot_thread;
-}
-
-static void set_name(struct thread *t, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < sizeof(t->name) && name[i]; i++)
-		t->name[i] = name[i];
-	t->name[i] = 0;
 }
 
 static inline void update_curr(struct runqueue *rq, uint64_t now)
@@ -295,10 +276,9 @@ static void after_switch(struct runqueue *rq)
 	}
 }
 
-static void wait_off_cpu(struct thread *t)
+void sched_after_switch(struct runqueue *rq)
 {
-	while (atomic_load_explicit(&t->on_cpu, memory_order_acquire))
-		cpu_relax();
+	after_switch(rq);
 }
 
 /*
@@ -508,12 +488,6 @@ void sched_timer_irq(void)
 		sched_balance_tick(rq, now);
 }
 
-static void idle_loop(void *arg)
-{
-	(void)arg;
-	sched_idle();
-}
-
 /*
  * Interrupts are off but in hlt: sti takes effect after the next
  * instruction, so an interrupt that arrives after the pull found nothing
@@ -545,60 +519,10 @@ void sched_init(void)
 
 	rq_init(rq, 0);
 	lockdep_no_nesting(rq_class);
-	set_name(&boot_thread, "main");
-	boot_thread.tid = 0;
-	cpumask_fill(&boot_thread.allowed);
-	atomic_init(&boot_thread.rq, rq);
-	atomic_init(&boot_thread.on_cpu, 1);
-	atomic_init(&boot_thread.state, T_RUNNING);
+	sched_boot_thread_init(&boot_thread, rq);
 	rq->current = &boot_thread;
 	this_cpu()->thread = &boot_thread;
-	alive = 1;
 	futex_init();
-}
-
-static void thread_stack_init(struct thread *t)
-{
-	/* The top holds the ring-3 register frame of an application thread. */
-	uint64_t *sp = (uint64_t *)(t->stack->top - sizeof(struct trap_frame) - 16);
-
-	*--sp = (uint64_t)thread_start; /* switch_stack's ret lands here */
-	*--sp = 0;			/* rbp */
-	*--sp = (uint64_t)t;		/* rbx: the thread, for thread_start */
-	*--sp = 0;			/* r12 */
-	*--sp = 0;			/* r13 */
-	*--sp = 0;			/* r14 */
-	*--sp = 0;			/* r15 */
-	t->rsp = (uint64_t)sp;
-}
-
-static struct thread *thread_alloc(const char *name, void (*fn)(void *), void *arg)
-{
-	struct thread *t = kzalloc(sizeof(*t));
-
-	if (!t)
-		return NULL;
-	t->stack = kstack_alloc(name, STACK_SIZE);
-	if (!t->stack) {
-		kfree(t);
-		return NULL;
-	}
-	set_name(t, name);
-	t->tid = atomic_fetch_add_explicit(&next_tid, 1, memory_order_relaxed);
-	t->fn = fn;
-	t->arg = arg;
-	cpumask_fill(&t->allowed);
-	atomic_init(&t->rq, &sched_rqs[0]); /* placed by create() */
-	atomic_init(&t->state, T_NEW);
-	thread_stack_init(t);
-	return t;
-}
-
-/* Idle threads live as long as their CPU: not leaks. */
-static void keep(struct thread *t)
-{
-	mm_debug_ignore(t);
-	mm_debug_ignore(t->stack);
 }
 
 /* The first thread: the timer and the idle thread come with it. */
@@ -623,25 +547,6 @@ int sched_start(void)
 	return 0;
 }
 
-struct thread *sched_alloc_idle(unsigned cpu)
-{
-	struct thread *t = thread_alloc("idle", idle_loop, NULL);
-
-	if (t) {
-		atomic_store_explicit(&t->rq, &sched_rqs[cpu], memory_order_relaxed);
-		cpumask_zero(&t->allowed);
-		cpumask_set(&t->allowed, cpu);
-		keep(t);
-	}
-	return t;
-}
-
-void sched_free_idle(struct thread *t)
-{
-	kstack_free(t->stack);
-	kfree(t);
-}
-
 void sched_init_ap(unsigned cpu, struct thread *idle)
 {
 	struct runqueue *rq = &sched_rqs[cpu];
@@ -654,188 +559,6 @@ void sched_init_ap(unsigned cpu, struct thread *idle)
 	rq->started = clock_ns();
 	this_cpu()->tid = idle->tid;
 	this_cpu()->thread = idle;
-}
-
-/* The CPU with the fewest threads placed on it (the balancer moves them later as load shifts). */
-static struct runqueue *place(void)
-{
-	unsigned n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE), best = cpu_id();
-
-	for (unsigned i = 0; i < n; i++)
-		if (atomic_load_explicit(&sched_rqs[i].load, memory_order_relaxed) <
-		    atomic_load_explicit(&sched_rqs[best].load, memory_order_relaxed))
-			best = i;
-	return &sched_rqs[best];
-}
-
-int thread_create(const char *name, void (*fn)(void *), void *arg, struct thread **out)
-{
-	return thread_create_on(-1, name, fn, arg, out);
-}
-
-static int create(int cpu, const char *name, struct user_state *u, struct address_space *as,
-		  void (*fn)(void *), void *arg, struct thread **out)
-{
-	struct thread *t;
-	int err;
-
-	if (!started && (err = sched_start()))
-		return err;
-	reap();
-	t = thread_alloc(name, fn, arg);
-	if (!t)
-		return -ENOMEM;
-	t->ustate = u;
-	t->as = as;
-	atomic_fetch_add_explicit(&alive, 1, memory_order_relaxed);
-	struct runqueue *rq;
-
-	if (cpu >= 0 && (unsigned)cpu < __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE)) {
-		rq = &sched_rqs[cpu];
-		cpumask_zero(&t->allowed);
-		cpumask_set(&t->allowed, (unsigned)cpu);
-	} else {
-		rq = place();
-	}
-	/* relaxed: nobody else knows t yet; thread_wake()'s lock publishes it */
-	atomic_store_explicit(&t->rq, rq, memory_order_relaxed);
-	atomic_fetch_add_explicit(&rq->load, 1, memory_order_relaxed);
-	atomic_store_explicit(&t->state, T_BLOCKED, memory_order_relaxed);
-	if (out)
-		*out = t;
-	thread_wake(t);
-	sched_preempt_check();
-	return 0;
-}
-
-int thread_create_on(int cpu, const char *name, void (*fn)(void *), void *arg, struct thread **out)
-{
-	return create(cpu, name, NULL, NULL, fn, arg, out);
-}
-
-int thread_create_user(const char *name, struct user_state *u, struct address_space *as,
-		       void (*fn)(void *), void *arg, struct thread **out)
-{
-	return create(-1, name, u, as, fn, arg, out);
-}
-
-/* Runs on the new thread's stack, with the run-queue lock still held by the switch. */
-void thread_main(struct thread *t)
-{
-	after_switch(this_rq());
-	raw_spin_unlock(&this_rq()->lock);
-	__asm__ volatile("sti" ::: "memory");
-	t->fn(t->arg);
-	thread_exit();
-}
-
-static void thread_free(struct thread *t)
-{
-	kstack_free(t->stack);
-	kfree(t);
-	atomic_fetch_sub_explicit(&alive, 1, memory_order_relaxed);
-}
-
-/* Frees the detached threads that have exited and left their CPU. */
-static void reap(void)
-{
-	struct list done = LIST_HEAD_INIT(done);
-	uint64_t flags = irq_save();
-
-	raw_spin_lock(&zombie_lock);
-	for (struct list *l = zombies.next, *next; l != &zombies; l = next) {
-		struct thread *z = list_entry(l, struct thread, wait_link);
-
-		next = l->next;
-		if (!atomic_load_explicit(&z->on_cpu, memory_order_acquire)) {
-			list_del(l);
-			list_add(&done, l);
-		}
-	}
-	raw_spin_unlock(&zombie_lock);
-	irq_restore(flags);
-	while (!list_empty(&done)) {
-		struct thread *z = list_entry(done.next, struct thread, wait_link);
-
-		list_del(&z->wait_link);
-		thread_free(z);
-	}
-}
-
-/*
- * Interrupts stay off from here to the switch: an exited thread that was
- * preempted before it had woken its joiner would never run again, and the
- * joiner would wait for ever.
- */
-void thread_exit(void)
-{
-	struct thread *t = thread_current();
-	struct runqueue *rq;
-	struct thread *joiner;
-
-	irq_save();
-	rq = this_rq();
-
-	raw_spin_lock(&rq->lock);
-	atomic_store_explicit(&t->state, T_EXITED, memory_order_release);
-	atomic_fetch_sub_explicit(&rq->load, 1, memory_order_relaxed);
-	joiner = t->joiner;
-	if (t->detached) {
-		/* It cannot free the stack it runs on: reap() does, later. */
-		raw_spin_lock(&zombie_lock);
-		list_add_tail(&zombies, &t->wait_link);
-		raw_spin_unlock(&zombie_lock);
-	}
-	raw_spin_unlock(&rq->lock);
-	if (joiner)
-		thread_wake(joiner); /* with interrupts off: it leaves them so */
-	raw_spin_lock(&rq->lock);
-	sched_switch_away(rq);
-	for (;;)
-		;
-}
-
-int thread_join(struct thread *t)
-{
-	uint64_t flags;
-	struct runqueue *rq;
-
-	if (t == thread_current() || t->detached)
-		return -EINVAL;
-	for (;;) {
-		flags = irq_save();
-		rq = rq_lock_thread(t);
-		if (atomic_load_explicit(&t->state, memory_order_acquire) == T_EXITED) {
-			raw_spin_unlock(&rq->lock);
-			irq_restore(flags);
-			break;
-		}
-		t->joiner = thread_current();
-		thread_block_prepare();
-		raw_spin_unlock(&rq->lock);
-		irq_restore(flags);
-		schedule();
-	}
-	wait_off_cpu(t); /* EXITED, but maybe still switching away on its CPU */
-	thread_free(t);
-	reap();
-	return 0;
-}
-
-void thread_detach(struct thread *t)
-{
-	uint64_t flags = irq_save();
-	struct runqueue *rq = rq_lock_thread(t);
-	bool exited = atomic_load_explicit(&t->state, memory_order_acquire) == T_EXITED;
-
-	t->detached = true;
-	raw_spin_unlock(&rq->lock);
-	irq_restore(flags);
-	if (exited) {
-		/* Exited before it was detached: nobody will join it, so free it here. */
-		wait_off_cpu(t);
-		thread_free(t);
-	}
 }
 
 void thread_yield(void)
@@ -990,9 +713,4 @@ void sched_restore_priority(struct thread *t)
 bool sched_started(void)
 {
 	return started;
-}
-
-uint64_t sched_threads_alive(void)
-{
-	return atomic_load_explicit(&alive, memory_order_relaxed);
 }

@@ -6,7 +6,7 @@
  * next and pops the next thread's registers; `ret` then resumes it where it
  * called switch_stack, or, for a new thread, in thread_start.
  *
- * A new thread's stack is laid out by thread_stack_init() (sched.c) as if it
+ * A new thread's stack is laid out by thread_stack_init() (thread.c) as if it
  * had called switch_stack: six zero registers, then thread_start's address.
  */
 	.text
