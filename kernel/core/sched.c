@@ -44,7 +44,6 @@
  * rq->lock, higher CPU id -> the memory locks (docs/locking.md).  rq->lock
  * is taken with interrupts off.
  */
-#include <string.h>
 
 #include <osprey/arch/apic.h>
 #include <osprey/arch/cpu.h>

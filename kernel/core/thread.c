@@ -227,6 +227,7 @@ static void reap(void)
 		struct thread *z = list_entry(l, struct thread, wait_link);
 
 		next = l->next;
+		/* acquire: pairs with after_switch()'s release; its stack is no longer in use */
 		if (!atomic_load_explicit(&z->on_cpu, memory_order_acquire)) {
 			list_del(l);
 			list_add(&done, l);
@@ -257,6 +258,7 @@ void thread_exit(void)
 	rq = this_rq();
 
 	raw_spin_lock(&rq->lock);
+	/* release: what the thread did is visible to whoever sees EXITED (the acquires in join and detach) */
 	atomic_store_explicit(&t->state, T_EXITED, memory_order_release);
 	atomic_fetch_sub_explicit(&rq->load, 1, memory_order_relaxed);
 	joiner = t->joiner;
@@ -285,6 +287,7 @@ int thread_join(struct thread *t)
 	for (;;) {
 		flags = irq_save();
 		rq = rq_lock_thread(t);
+		/* acquire: pairs with the release in thread_exit() */
 		if (atomic_load_explicit(&t->state, memory_order_acquire) == T_EXITED) {
 			raw_spin_unlock(&rq->lock);
 			irq_restore(flags);
@@ -306,6 +309,7 @@ void thread_detach(struct thread *t)
 {
 	uint64_t flags = irq_save();
 	struct runqueue *rq = rq_lock_thread(t);
+	/* acquire: pairs with the release in thread_exit() */
 	bool exited = atomic_load_explicit(&t->state, memory_order_acquire) == T_EXITED;
 
 	t->detached = true;
