@@ -4,6 +4,9 @@
 # pingpong with both threads pinned to one CPU, pingpong_2cpu with them
 # pinned to two (every wake-up an IPI to a halted vCPU).  SCHED_RUNS
 # alternating runs of each side; the best figure of each name counts.
+# "sched-abi" is the same static pthreads program run on Osprey through the
+# Linux ABI (futexes, sched_yield, sched_setaffinity), beside the same
+# Linux figures: the program is identical on both sides there.
 #
 # The Linux guest boots with tsc=reliable: with two vCPUs under TCG its
 # boot-time TSC sync check sees a warp ("Marking TSC unstable due to TSCs
@@ -44,7 +47,10 @@ bench-sched: $(RATIO) $(LINUX_VMLINUX) $(LG)/sched.cpio $(KERNEL) $(OSPREY)
 	for run in $$(seq $(SCHED_RUNS)); do \
 		$(OSPREY) run -m $(BENCH_MEM) -c $(SCHED_CPUS) --timeout 300 --kernel $(KERNEL) \
 			-e '--bench=sched' >> $(BB)/sched-osprey.txt || exit 1; \
+		$(OSPREY) run -m $(BENCH_MEM) -c $(SCHED_CPUS) --timeout 300 --kernel $(KERNEL) \
+			$(LG)/bin/sched >> $(BB)/sched-abi.txt || exit 1; \
 		$(call linux-guest-run,sched,$(BB)/sched-linux-run.txt,^SCHED pingpong_2cpu,30); \
 		cat $(BB)/sched-linux-run.txt >> $(BB)/sched-linux.txt; \
 	done
 	$(Q)$(RATIO) SCHED sched osprey $(BB)/sched-osprey.txt linux $(BB)/sched-linux.txt
+	$(Q)$(RATIO) SCHED sched-abi osprey $(BB)/sched-abi.txt linux $(BB)/sched-linux.txt

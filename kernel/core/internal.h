@@ -40,8 +40,11 @@ struct runqueue {
 	_Atomic unsigned load;	/* [a] threads placed here and not exited (creation placement) */
 	_Atomic unsigned nr_running; /* [a] nr_queued, plus one if current is not idle */
 	_Atomic uint64_t timer_irqs; /* [a] timer interrupts taken (tickless: see arm_timer()) */
+	uint64_t armed;		     /* [q] the timer's programmed deadline (clock_ns), ~0: none */
 };
 
+/* A later deadline within this of the programmed one is not reprogrammed (arm_timer()). */
+#define SCHED_REARM_SLACK_NS (SCHED_SLICE_NS / 2)
 /* The periodic balance runs at most this often on a CPU (a slice: it rides on slice ends). */
 #define SCHED_BALANCE_NS SCHED_SLICE_NS
 /* A thread the periodic balance moved stays where it went at least this long. */

@@ -221,7 +221,15 @@ static bool slice_contended(struct runqueue *rq, struct thread *cur)
 	return first && first->prio >= cur->prio;
 }
 
-/* Caller holds rq->lock: arms the timer for what comes first, or nothing. */
+/*
+ * Caller holds rq->lock: arms the timer for what comes first, or nothing.
+ * A slice end that moves later by less than SCHED_REARM_SLACK_NS (every
+ * switch starts a new slice) leaves the timer as it is: it fires a little
+ * early, finds the slice running, and is armed again then.  Programming
+ * the timer is an MMIO or MSR write, which costs more than that interrupt
+ * once per slice; an earlier deadline, and every sleeper's, is programmed
+ * at once.
+ */
 static void arm_timer(struct runqueue *rq, uint64_t now)
 {
 	uint64_t when = ~0ull;
@@ -235,6 +243,10 @@ static void arm_timer(struct runqueue *rq, uint64_t now)
 		else if (sched_balance_wanted(rq)) /* nothing ends a slice: balance anyway */
 			when = MIN(when, rq->next_balance);
 	}
+	if (when == rq->armed ||
+	    (rq->armed > now && when > rq->armed && when - rq->armed < SCHED_REARM_SLACK_NS))
+		return;
+	rq->armed = when;
 	lapic_timer_oneshot(when == ~0ull ? 0 : when > now ? when - now : 1);
 }
 
@@ -457,6 +469,7 @@ void sched_timer_irq(void)
 	/* relaxed: a statistic */
 	atomic_fetch_add_explicit(&rq->timer_irqs, 1, memory_order_relaxed);
 	raw_spin_lock(&rq->lock);
+	rq->armed = ~0ull; /* fired: nothing is programmed now */
 	update_curr(rq, now);
 	while (!list_empty(&rq->sleepers)) {
 		struct thread *t = list_entry(rq->sleepers.next, struct thread, rq_link);
@@ -510,6 +523,7 @@ static void rq_init(struct runqueue *rq, unsigned cpu)
 	list_init(&rq->fair);
 	list_init(&rq->sleepers);
 	rq->cpu = cpu;
+	rq->armed = ~0ull;
 }
 
 void sched_init(void)
