@@ -223,12 +223,12 @@ static bool slice_contended(struct runqueue *rq, struct thread *cur)
 
 /*
  * Caller holds rq->lock: arms the timer for what comes first, or nothing.
- * A slice end that moves later by less than SCHED_REARM_SLACK_NS (every
- * switch starts a new slice) leaves the timer as it is: it fires a little
- * early, finds the slice running, and is armed again then.  Programming
- * the timer is an MMIO or MSR write, which costs more than that interrupt
- * once per slice; an earlier deadline, and every sleeper's, is programmed
- * at once.
+ * A deadline later than the programmed one by less than
+ * SCHED_REARM_SLACK_NS (every switch starts a new slice) leaves the timer
+ * as it is: it fires a little early, finds nothing due, and is armed again
+ * then.  Programming the timer is an MMIO or MSR write, an exit to the
+ * hypervisor, which costs more than that interrupt once per slice.  An
+ * earlier deadline, a much later one, and "none" are programmed at once.
  */
 static void arm_timer(struct runqueue *rq, uint64_t now)
 {
