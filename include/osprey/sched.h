@@ -148,6 +148,17 @@ void sched_preempt_check(void);
 uint64_t sched_threads_alive(void);
 /* Timer interrupts cpu has taken since boot (the scheduler's tick, when there is one). */
 uint64_t sched_timer_irqs(unsigned cpu);
+
+/* What /proc/stat shows of a CPU: time idle and not, since its queue was set up. */
+struct sched_cpu_stat {
+	uint64_t busy_ns, idle_ns;
+	uint64_t switches;   /* context switches */
+	uint64_t timer_irqs; /* as sched_timer_irqs() */
+	unsigned running;    /* runnable threads now, the running one included */
+};
+void sched_cpu_stat(unsigned cpu, struct sched_cpu_stat *st);
+/* Threads made since boot, the boot context's included. */
+uint64_t sched_threads_created(void);
 bool sched_started(void);
 /*
  * Load balancing (kernel/core/balance.c).  Both kinds are on by default;

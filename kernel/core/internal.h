@@ -41,6 +41,8 @@ struct runqueue {
 	_Atomic unsigned nr_running; /* [a] nr_queued, plus one if current is not idle */
 	_Atomic uint64_t timer_irqs; /* [a] timer interrupts taken (tickless: see arm_timer()) */
 	uint64_t armed;		     /* [q] the timer's programmed deadline (clock_ns), ~0: none */
+	uint64_t switches;	     /* [q] context switches on this CPU */
+	uint64_t online_at;	     /* [i] clock_ns() when the CPU's queue was set up */
 };
 
 /* A later deadline within this of the programmed one is not reprogrammed (arm_timer()). */

@@ -328,6 +328,7 @@ void sched_switch_away(struct runqueue *rq)
 	if (next == prev)
 		return;
 	next->switches++;
+	rq->switches++;
 	atomic_store_explicit(&next->on_cpu, 1, memory_order_relaxed);
 	rq->last = prev;
 	trace_sched_switch(prev->tid, next->tid);
@@ -455,6 +456,27 @@ void sched_ipi(void)
 	raw_spin_unlock(&rq->lock);
 }
 
+void sched_cpu_stat(unsigned cpu, struct sched_cpu_stat *st)
+{
+	struct runqueue *rq = &sched_rqs[cpu];
+	uint64_t flags = irq_save(), now = clock_ns(), idle = 0;
+
+	raw_spin_lock(&rq->lock);
+	/* The idle thread's vruntime is its time on the CPU (sched_switch_away()). */
+	if (rq->idle) {
+		idle = rq->idle->vruntime;
+		if (rq->current == rq->idle && now > rq->started)
+			idle += now - rq->started;
+	}
+	st->idle_ns = idle;
+	st->busy_ns = now - rq->online_at > idle ? now - rq->online_at - idle : 0;
+	st->switches = rq->switches;
+	st->running = rq_runnable(rq);
+	raw_spin_unlock(&rq->lock);
+	irq_restore(flags);
+	st->timer_irqs = sched_timer_irqs(cpu);
+}
+
 uint64_t sched_timer_irqs(unsigned cpu)
 {
 	return atomic_load_explicit(&sched_rqs[cpu].timer_irqs, memory_order_relaxed);
@@ -524,6 +546,8 @@ static void rq_init(struct runqueue *rq, unsigned cpu)
 	list_init(&rq->sleepers);
 	rq->cpu = cpu;
 	rq->armed = ~0ull;
+	/* The boot CPU's clock starts at 0; reading it here would measure the TSC at boot. */
+	rq->online_at = cpu ? clock_ns() : 0;
 }
 
 void sched_init(void)

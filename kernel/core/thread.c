@@ -326,3 +326,9 @@ uint64_t sched_threads_alive(void)
 {
 	return atomic_load_explicit(&alive, memory_order_relaxed);
 }
+
+uint64_t sched_threads_created(void)
+{
+	/* relaxed: a statistic */
+	return atomic_load_explicit(&next_tid, memory_order_relaxed) - 1;
+}

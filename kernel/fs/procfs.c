@@ -22,7 +22,9 @@
 #include <osprey/mm.h>
 #include <osprey/percpu.h>
 #include <osprey/procfs.h>
+#include <osprey/sched.h>
 #include <osprey/time.h>
+#include <osprey/vdso.h>
 
 #include "internal.h"
 
@@ -91,12 +93,65 @@ static size_t show_meminfo(char *buf, size_t size)
 	return o.len;
 }
 
+/* Uptime, and the CPUs' idle time added up, as Linux has them. */
 static size_t show_uptime(char *buf, size_t size)
 {
-	uint64_t cs = clock_ns() / 10000000; /* centiseconds */
+	uint64_t cs = clock_ns() / 10000000, idle = 0; /* centiseconds */
+	unsigned n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE);
+	struct sched_cpu_stat st;
 
-	return (size_t)format_snprintf(buf, size, "%lu.%02lu 0.00\n", (unsigned long)(cs / 100),
-				       (unsigned long)(cs % 100));
+	for (unsigned c = 0; c < n; c++) {
+		sched_cpu_stat(c, &st);
+		idle += st.idle_ns / 10000000;
+	}
+	return (size_t)format_snprintf(buf, size, "%lu.%02lu %lu.%02lu\n",
+				       (unsigned long)(cs / 100), (unsigned long)(cs % 100),
+				       (unsigned long)(idle / 100), (unsigned long)(idle % 100));
+}
+
+/*
+ * /proc/stat in Linux's layout (fs/proc/stat.c): glibc counts its cpuN
+ * lines for sysconf(_SC_NPROCESSORS_ONLN) when there is no /sys, and top,
+ * vmstat and ps read the rest.  Times in USER_HZ (1/100 s).  A CPU's busy
+ * time is shown as user time (the kernel does not tell user and system
+ * time apart yet); "intr" is the timer interrupts, the only ones counted.
+ */
+static void stat_cpu(struct procfs_out *o, const char *name, uint64_t busy_ns, uint64_t idle_ns)
+{
+	procfs_outf(o, "%s %lu 0 0 %lu 0 0 0 0 0 0\n", name, (unsigned long)(busy_ns / 10000000),
+		    (unsigned long)(idle_ns / 10000000));
+}
+
+static size_t show_stat(char *buf, size_t size)
+{
+	struct procfs_out o = { buf, size, 0 };
+	struct sched_cpu_stat st, sum = { 0 };
+	unsigned n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE);
+	int64_t sec = 0, nsec = 0;
+	char name[16];
+
+	for (unsigned c = 0; c < n; c++) {
+		sched_cpu_stat(c, &st);
+		sum.busy_ns += st.busy_ns;
+		sum.idle_ns += st.idle_ns;
+	}
+	stat_cpu(&o, "cpu ", sum.busy_ns, sum.idle_ns);
+	for (unsigned c = 0; c < n; c++) {
+		sched_cpu_stat(c, &st);
+		format_snprintf(name, sizeof(name), "cpu%u", c);
+		stat_cpu(&o, name, st.busy_ns, st.idle_ns);
+		sum.switches += st.switches;
+		sum.timer_irqs += st.timer_irqs;
+		sum.running += st.running;
+	}
+	(void)time_clock_get(0 /* CLOCK_REALTIME */, &sec, &nsec);
+	procfs_outf(&o, "intr %lu\nctxt %lu\nbtime %lu\n", (unsigned long)sum.timer_irqs,
+		    (unsigned long)sum.switches,
+		    (unsigned long)(sec > 0 ? (uint64_t)sec - clock_ns() / 1000000000 : 0));
+	procfs_outf(&o, "processes %lu\nprocs_running %u\nprocs_blocked 0\n",
+		    (unsigned long)sched_threads_created(), MAX(sum.running, 1u));
+	procfs_outf(&o, "softirq 0 0 0 0 0 0 0 0 0 0 0\n");
+	return o.len;
 }
 
 /* The flags Linux names, by CPUID leaf and register (a subset: the ones programs test). */
@@ -241,9 +296,8 @@ static const struct vnode_ops procfs_dir_ops, procfs_file_ops, pid_dir_ops, pid_
 	pid_link_ops;
 static struct vnode procfs_root;
 static struct procfs_node files[] = {
-	{ .name = "cpuinfo", .show = show_cpuinfo },
-	{ .name = "meminfo", .show = show_meminfo },
-	{ .name = "mounts", .show = show_mounts },
+	{ .name = "cpuinfo", .show = show_cpuinfo }, { .name = "meminfo", .show = show_meminfo },
+	{ .name = "mounts", .show = show_mounts },   { .name = "stat", .show = show_stat },
 	{ .name = "uptime", .show = show_uptime },
 };
 

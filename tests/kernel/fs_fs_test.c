@@ -7,6 +7,7 @@
 #include <osprey/block.h>
 #include <osprey/boot.h>
 #include <osprey/mm.h>
+#include <osprey/percpu.h>
 #include <osprey/test.h>
 #include <osprey/vfs.h>
 
@@ -106,6 +107,11 @@ TEST(fs_procfs, files)
 	EXPECT_TRUE(t, strstr(buf, "\nflags\t\t: fpu ") != NULL);
 	EXPECT_TRUE(t, strstr(buf, "\nmodel name\t: ") != NULL);
 	EXPECT_TRUE(t, strstr(buf, " sse2") != NULL);
+	EXPECT_EQ(t, read_all(ft, "/proc/stat", buf, 4096, &len), 0);
+	EXPECT_EQ(t, strncmp(buf, "cpu  ", 5), 0);
+	EXPECT_TRUE(t, strstr(buf, "\ncpu0 ") != NULL);
+	EXPECT_TRUE(t, nr_cpus < 2 || strstr(buf, "\ncpu1 ") != NULL);
+	EXPECT_TRUE(t, strstr(buf, "\nctxt ") != NULL && strstr(buf, "\nprocs_running ") != NULL);
 	EXPECT_EQ(t, vfs_open(ft, AT, "/proc/meminfo", O_WRONLY, 0, &fd), -EROFS);
 	EXPECT_EQ(t, vfs_open(ft, AT, "/proc/x", O_WRONLY | O_CREAT, 0644, &fd), -EROFS);
 	kfree(buf);

@@ -245,7 +245,7 @@ TEST(fs_path, procfs_self)
 	/* nothing registered: /proc holds its static files only */
 	EXPECT_EQ(t, vfs_stat(ft, AT, "/proc/self", false, &st), -ENOENT);
 	EXPECT_EQ(t, list(ft, "/proc", buf, 4096), 0);
-	EXPECT_STREQ(t, buf, "cpuinfo meminfo mounts uptime");
+	EXPECT_STREQ(t, buf, "cpuinfo meminfo mounts stat uptime");
 
 	fake_ft = table(t);
 	procfs_set_self(&fake_ops);
@@ -253,7 +253,7 @@ TEST(fs_path, procfs_self)
 	EXPECT_EQ(t, len, 1);
 	EXPECT_EQ(t, buf[0], '7');
 	EXPECT_EQ(t, list(ft, "/proc", buf, 4096), 0);
-	EXPECT_STREQ(t, buf, "cpuinfo meminfo mounts uptime self 7");
+	EXPECT_STREQ(t, buf, "cpuinfo meminfo mounts stat uptime self 7");
 	EXPECT_EQ(t, list(ft, "/proc/self", buf, 4096), 0);
 	EXPECT_STREQ(t, buf, "big greet target fd task");
 	EXPECT_EQ(t, read_all(ft, "/proc/self/greet", buf, 4096, &len), 0);

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -431,6 +433,61 @@ static void test_strings(int argc, char **argv)
 	free(auxv);
 }
 
+/*
+ * /proc/stat: a "cpu " line and one cpuN line per CPU this process may use
+ * (at least), each of ten counters; btime is the boot's wall-clock second.
+ * glibc's sysconf counts those lines when there is no /sys, so a thread
+ * pinned to one CPU still sees them all.
+ */
+static void test_stat(void)
+{
+	size_t len;
+	char *text = slurp("/proc/stat", &len);
+	cpu_set_t all, one;
+	unsigned cpus = 0, fields_ok = 1;
+	unsigned long long btime = 0, v[10];
+	char *line, *save = NULL;
+
+	check(text != NULL, "stat_readable");
+	if (!text)
+		return;
+	check(!strncmp(text, "cpu  ", 5), "stat_first_line_is_cpu");
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned id;
+
+		if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &id,
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8],
+			   &v[9]) == 11)
+			cpus++;
+		else if (!strncmp(line, "cpu", 3) && line[3] != ' ')
+			fields_ok = 0;
+		sscanf(line, "btime %llu", &btime);
+	}
+	free(text);
+	check(sched_getaffinity(0, sizeof(all), &all) == 0 && cpus >= (unsigned)CPU_COUNT(&all) &&
+		      fields_ok,
+	      "stat_a_line_per_cpu");
+	struct timespec up;
+
+	clock_gettime(CLOCK_MONOTONIC, &up);
+	long long boot = (long long)time(NULL) - (long long)up.tv_sec;
+
+	check(btime && (long long)btime > boot - 86400 && (long long)btime < boot + 86400,
+	      "stat_btime_is_boot");
+#ifdef __GLIBC__
+	long before = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	check(sched_setaffinity(0, sizeof(one), &one) == 0 &&
+		      sysconf(_SC_NPROCESSORS_ONLN) == before && before >= CPU_COUNT(&all),
+	      "stat_nprocs_while_pinned");
+	sched_setaffinity(0, sizeof(all), &all);
+#else
+	(void)one;
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	test_strings(argc, argv); /* first: nothing has touched the environment yet */
@@ -438,6 +495,7 @@ int main(int argc, char **argv)
 	test_maps();
 	test_status(argv[0]);
 	test_fds();
+	test_stat();
 	if (failed)
 		printf("%d FAILED\n", failed);
 	else
