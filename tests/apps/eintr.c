@@ -199,6 +199,23 @@ static struct helper helper(int sig, int delay_ms)
 	return h;
 }
 
+/*
+ * SIGALRM with SA_RESTART in 50 ms, and a helper that, 50 ms after its
+ * handler ran, writes to write_fd or reads from read_fd (-1: not).
+ */
+static void alarm_then(struct helper *h, int write_fd, int read_fd)
+{
+	*h = helper(0, 0);
+	set_action(SIGALRM, on_alrm, SA_RESTART);
+	atomic_store(&alrm, 0);
+	h->seen = &alrm;
+	h->after_ms = 50;
+	h->write_fd = write_fd;
+	h->read_fd = read_fd;
+	timer_set(50, 0);
+	helper_start(h);
+}
+
 static void new_pipe(int p[2])
 {
 	if (pipe(p)) {
@@ -237,15 +254,9 @@ static void pipe_reads(void)
 	CHECK("its handler ran", atomic_load(&alrm) >= 1);
 
 	/* SA_RESTART: the read goes on, and gets what a thread writes after the handler ran. */
-	struct helper h = helper(0, 0);
+	struct helper h;
 
-	set_action(SIGALRM, on_alrm, SA_RESTART);
-	atomic_store(&alrm, 0);
-	h.seen = &alrm;
-	h.after_ms = 50;
-	h.write_fd = p[1];
-	timer_set(50, 0);
-	helper_start(&h);
+	alarm_then(&h, p[1], -1);
 	r = read(p[0], buf, sizeof(buf));
 	helper_join(&h);
 	CHECK("read with SA_RESTART went on and returned the data later written",
@@ -281,15 +292,9 @@ static void pipe_writes(void)
 	EXPECT_ERRNO("write to a full pipe, nothing written, no SA_RESTART", r, EINTR);
 
 	/* SA_RESTART: the write goes on once a reader makes room. */
-	struct helper h = helper(0, 0);
+	struct helper h;
 
-	set_action(SIGALRM, on_alrm, SA_RESTART);
-	atomic_store(&alrm, 0);
-	h.seen = &alrm;
-	h.after_ms = 50;
-	h.read_fd = p[0];
-	timer_set(50, 0);
-	helper_start(&h);
+	alarm_then(&h, -1, p[0]);
 	r = write(p[1], small, sizeof(small));
 	helper_join(&h);
 	CHECK("write to a full pipe with SA_RESTART went on and wrote all", r == sizeof(small));
