@@ -15,7 +15,7 @@
 # data the busybox cases read (tests/apps/data, plus a tar and a gzip file
 # made here).
 
-APPS_PROGRAMS := hello exit fault files memory threads time signals pipes poll poll_block
+APPS_PROGRAMS := hello exit fault files memory threads time signals pipes poll poll_block eintr
 APPS_OUT := build/apps
 APPS_BINS := $(APPS_PROGRAMS:%=$(APPS_OUT)/musl/%) $(APPS_PROGRAMS:%=$(APPS_OUT)/glibc/%) \
 	$(APPS_OUT)/glibc/hello-pie

@@ -26,6 +26,7 @@
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 
 #define EPERM 1
+#define EINTR 4
 #define EAGAIN 11
 #define EACCES 13
 #define ENOENT 2
@@ -43,6 +44,12 @@
 #define ENAMETOOLONG 36
 #define ENOSYS 38
 #define ETIMEDOUT 110
+/*
+ * A wait that a signal ended before anything moved (Linux's number).  Never
+ * seen by a program: the Linux layer turns it into EINTR, or restarts the
+ * call when the handler has SA_RESTART (kernel/linux/signal.c).
+ */
+#define ERESTARTSYS 512
 
 void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
 void warn_once_report(const char *file, int line, const char *cond);

@@ -86,6 +86,15 @@ void rw_write_unlock(struct rwlock *rw);
  * many.
  */
 int futex_wait(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
+/*
+ * futex_wait that stop() may end (-EINTR): it is asked once the thread is
+ * marked asleep, and again after every wake-up that is not the futex's, so
+ * whoever makes it true and then calls thread_wake() on the waiter is never
+ * missed.  It must not sleep nor take a lock.  A waiter that was woken by
+ * futex_wake returns 0 even when stop() is true too.
+ */
+int futex_wait_stop(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns,
+		    bool (*stop)(void *arg), void *arg);
 int futex_wake(const uint32_t *addr, int n);
 /*
  * Wakes up to nwake waiters on addr and moves up to nmove others to wait on

@@ -264,6 +264,29 @@ uint64_t vfs_poll_generation(void);
 void vfs_poll_wait(uint64_t gen, uint64_t timeout_ns, bool (*stop)(void *arg), void *arg);
 void vfs_poll_notify(void);
 
+/*
+ * Waits a signal may end: a blocking read or write of a pipe or of the
+ * console.  The Linux layer sets these once, before the program starts
+ * (kernel/linux/signal.c); without them nothing is interrupted.
+ *
+ * begin() is called before a sleep: it marks the running thread so that a
+ * signal sent to it wakes it, and says whether the thread can be
+ * interrupted at all (false for a kernel thread: then no end()).
+ * pending() says whether a signal is pending that the thread will act on
+ * (not blocked, not ignored): a wait that finds it true stops with
+ * -ERESTARTSYS, or with the count moved so far.  It is also the stop test
+ * of vfs_event_wait, so it takes no lock and does not sleep.  end() takes
+ * the mark off.  A wake-up is never lost: begin() publishes the mark before
+ * the wait marks itself asleep and asks pending().
+ */
+struct vfs_intr_ops {
+	bool (*begin)(void);
+	bool (*pending)(void *arg);
+	void (*end)(void);
+};
+
+void vfs_set_intr_ops(const struct vfs_intr_ops *ops);
+
 /* Random bytes: RDRAND when the CPU has it, else a seeded generator (/dev/urandom's source). */
 void devfs_random_fill(uint8_t *buf, size_t n);
 

@@ -19,6 +19,7 @@
 #include <osprey/lockdep.h>
 #include <osprey/percpu.h>
 #include <osprey/sync.h>
+#include <osprey/time.h>
 
 bool mutex_inherit_priority = true;
 
@@ -321,7 +322,7 @@ struct futex_waiter {
 	const uint32_t *addr;	/* [b] */
 	struct futex_bucket *b; /* [b] the bucket it is queued on */
 	struct thread *t;
-	bool woken; /* [b] */
+	bool woken; /* [b] set under the lock; read without it (atomically) by the waiter */
 };
 
 static struct futex_bucket {
@@ -364,11 +365,12 @@ static uint64_t lock_waiter_bucket(struct futex_waiter *w)
 	}
 }
 
-int futex_wait(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
+int futex_wait_stop(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns,
+		    bool (*stop)(void *arg), void *arg)
 {
 	struct futex_bucket *b = bucket_of(addr);
 	struct futex_waiter w = { { NULL, NULL }, addr, b, thread_current(), false };
-	uint64_t flags;
+	uint64_t end = timeout_ns ? clock_ns() + timeout_ns : 0, flags;
 	uint32_t v;
 	int err;
 
@@ -381,16 +383,51 @@ int futex_wait(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
 		return err ? err : -EAGAIN;
 	}
 	list_add_tail(&b->waiters, &w.link);
-	thread_block_prepare();
 	spin_unlock_irqrestore(&b->lock, flags);
-	thread_block_timeout(timeout_ns);
+	/*
+	 * BLOCKED with interrupts on (as vfs_event_wait does), then the
+	 * checks: a waker sets w.woken before its thread_wake(), a stopper
+	 * makes stop() true before its thread_wake(), so either the check
+	 * sees it or the wake finds the thread BLOCKED.  seq_cst fence: the
+	 * BLOCKED store is not passed by the loads below.  Any other wake-up
+	 * (a late one meant for an earlier wait, a signal that does not stop
+	 * this one) only goes round again.
+	 */
+	for (;;) {
+		uint64_t now;
+
+		thread_block_prepare();
+		atomic_thread_fence(memory_order_seq_cst);
+		/* seq_cst: pairs with take_waiters' store */
+		if (__atomic_load_n(&w.woken, __ATOMIC_SEQ_CST)) {
+			thread_block_cancel();
+			break;
+		}
+		if (stop && stop(arg)) {
+			thread_block_cancel();
+			err = -EINTR;
+			break;
+		}
+		now = clock_ns();
+		if (end && now >= end) {
+			thread_block_cancel();
+			err = -ETIMEDOUT;
+			break;
+		}
+		thread_block_timeout(end ? end - now : 0);
+	}
 	flags = lock_waiter_bucket(&w);
 	bool woken = w.woken;
 
 	if (!woken)
-		list_del(&w.link); /* timed out: still queued */
+		list_del(&w.link); /* timed out or stopped: still queued */
 	spin_unlock_irqrestore(&w.b->lock, flags);
-	return woken ? 0 : -ETIMEDOUT;
+	return woken ? 0 : err;
+}
+
+int futex_wait(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
+{
+	return futex_wait_stop(addr, expected, timeout_ns, NULL, NULL);
 }
 
 /*
@@ -414,7 +451,8 @@ static int take_waiters(struct futex_bucket *b, const uint32_t *addr, int n, str
 		list_del(&w->link);
 		n--;
 		if (!to) {
-			w->woken = true;
+			/* seq_cst: seen by the waiter's check after its BLOCKED store */
+			__atomic_store_n(&w->woken, true, __ATOMIC_SEQ_CST);
 			wake[count++] = w->t;
 			continue;
 		}

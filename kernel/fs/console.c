@@ -10,7 +10,9 @@
  * nothing is echoed.  As a terminal in ICRNL mode does, a carriage return
  * (what a terminal's Enter sends) becomes a newline.  Ctrl-D (0x04) is end
  * of file: at the start of a read it makes the read return 0; after some
- * bytes it ends the read there, and the next read returns 0.
+ * bytes it ends the read there, and the next read returns 0.  A signal the
+ * program will act on ends a waiting read within a tick (-ERESTARTSYS:
+ * EINTR, or a restart with SA_RESTART, as a terminal's read on Linux).
  *
  * poll reports POLLIN when a byte waits, POLLOUT always (output never
  * blocks), and VFS_POLL_UNNOTIFIED while nothing waits: no interrupt will
@@ -65,6 +67,9 @@ int console_read(void *buf, size_t n, size_t *done)
 		vfs_spin_unlock(&console_lock);
 		if (*done || eof)
 			return 0;
+		/* A signal is seen within a tick: no wake-up needed. */
+		if (vfs_interrupted())
+			return -ERESTARTSYS;
 		thread_sleep_ns(VFS_POLL_TICK_NS);
 	}
 }

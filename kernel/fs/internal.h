@@ -207,6 +207,15 @@ uint64_t vfs_event_count(struct vfs_event *e);
 void vfs_event_wait(struct vfs_event *e, uint64_t count, uint64_t timeout_ns,
 		    bool (*stop)(void *arg), void *arg);
 void vfs_event_signal(struct vfs_event *e);
+/*
+ * vfs_event_wait for a reader or writer that a signal may stop (struct
+ * vfs_intr_ops): the thread is marked so that a signal wakes it, and it
+ * does not sleep when vfs_interrupted() is true.  The caller checks its
+ * condition, then vfs_interrupted(), after each return.
+ */
+void vfs_event_wait_intr(struct vfs_event *e, uint64_t count);
+/* A signal the running thread will act on is pending: stop the wait (-ERESTARTSYS). */
+bool vfs_interrupted(void);
 
 /* devfs.c's console: the terminal side of the serial line (console.c). */
 int console_read(void *buf, size_t n, size_t *done);

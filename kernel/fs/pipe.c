@@ -10,8 +10,12 @@
  * bytes is atomic: it waits until it fits whole, so it is never interleaved
  * with another writer's.  With O_NONBLOCK nothing waits: -EAGAIN instead
  * (a small write that does not fit whole, or a large one when nothing
- * fits, or a read of an empty pipe whose write end is open).  Waits are
- * not interrupted by signals yet (as every wait in the kernel today).
+ * fits, or a read of an empty pipe whose write end is open).  A signal
+ * the program will act on ends a wait (vfs_event_wait_intr): a read that
+ * has nothing yet returns -ERESTARTSYS, a write the count it put in, or
+ * -ERESTARTSYS when it put in nothing (an atomic write puts in all or
+ * nothing); the Linux layer makes that EINTR or restarts the call, as
+ * Linux's pipe_read and pipe_write do.
  *
  * Waiting (poll.c): readers and writers sleep on the pipe's event count,
  * which every change signals (bytes in, bytes out, an end closed); each
@@ -122,7 +126,9 @@ static int pipe_read(struct file *f, void *buf, size_t n, uint64_t *off, size_t 
 			return 0;
 		if (nb)
 			return -EAGAIN;
-		vfs_event_wait(&p->event, seen, 0, NULL, NULL);
+		if (vfs_interrupted())
+			return -ERESTARTSYS;
+		vfs_event_wait_intr(&p->event, seen);
 	}
 }
 
@@ -157,7 +163,9 @@ static int pipe_write(struct file *f, const void *buf, size_t n, uint64_t *off, 
 			return 0;
 		if (nb)
 			return *done ? 0 : -EAGAIN;
-		vfs_event_wait(&p->event, seen, 0, NULL, NULL);
+		if (vfs_interrupted())
+			return *done ? 0 : -ERESTARTSYS;
+		vfs_event_wait_intr(&p->event, seen);
 	}
 }
 

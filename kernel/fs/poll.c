@@ -130,6 +130,34 @@ void vfs_event_signal(struct vfs_event *e)
 	sched_preempt_check();
 }
 
+/* [i] after the Linux layer's start (vfs_set_intr_ops); NULL: no wait is interrupted. */
+static const struct vfs_intr_ops *intr_ops;
+
+void vfs_set_intr_ops(const struct vfs_intr_ops *ops)
+{
+	/* release: pairs with the acquire loads below (set before any program thread runs) */
+	__atomic_store_n(&intr_ops, ops, __ATOMIC_RELEASE);
+}
+
+bool vfs_interrupted(void)
+{
+	const struct vfs_intr_ops *ops = __atomic_load_n(&intr_ops, __ATOMIC_ACQUIRE);
+
+	return ops && ops->pending(NULL);
+}
+
+void vfs_event_wait_intr(struct vfs_event *e, uint64_t count)
+{
+	const struct vfs_intr_ops *ops = __atomic_load_n(&intr_ops, __ATOMIC_ACQUIRE);
+
+	if (!ops || !ops->begin()) {
+		vfs_event_wait(e, count, 0, NULL, NULL);
+		return;
+	}
+	vfs_event_wait(e, count, 0, ops->pending, NULL);
+	ops->end();
+}
+
 /* Linux's answer for a file that cannot tell (DEFAULT_POLLMASK). */
 #define ALWAYS_READY (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
 

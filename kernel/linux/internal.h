@@ -32,13 +32,19 @@
 
 /* errno values the VFS and kernel headers do not define (Linux's numbers). */
 #define ESRCH 3
-#define EINTR 4
 #define ENOEXEC 8
 #define ECHILD 10
 #define ENOTTY 25
 #define EDOM 33
 #define EOVERFLOW 75
-#define ERESTART_RESTARTBLOCK 516
+/*
+ * What a system call that a signal interrupted returns on its way to
+ * signal_exit_work(), which turns it into EINTR or a restart (signal.c);
+ * ERESTARTSYS (include/osprey/kernel.h) is the first of them.
+ */
+#define ERESTARTNOINTR 513	  /* restart, whatever the handler says */
+#define ERESTARTNOHAND 514	  /* EINTR if a handler runs, else restart */
+#define ERESTART_RESTARTBLOCK 516 /* unused: no restart_syscall yet */
 
 /* An area the process mapped (mm.c), for placement and mremap. */
 struct region {
@@ -111,7 +117,8 @@ struct lthread {
 	uint64_t sigmask;		  /* [l] blocked signals */
 	uint64_t pending;		  /* [l] signals sent to this thread */
 	struct ksiginfo info[LINUX_NSIG]; /* [l] of each pending signal */
-	bool sigwaiting; /* [l] asleep until a signal comes (sigsuspend, sigwait, pause) */
+	bool sigwaiting;     /* [a] in a wait a signal ends: signal_send wakes it (signal.c) */
+	uint64_t syscall_nr; /* [t] the system call in progress: what a restart makes again */
 	struct {
 		uintptr_t sp;
 		int flags;
@@ -189,6 +196,25 @@ int signal_send(struct process *p, int tid, int sig, const struct ksiginfo *info
  * the signal waits use: a signal ends such a sleep.
  */
 bool signal_sleep(struct lthread *lt, uint64_t want, uint64_t ns);
+/*
+ * Whether a signal is pending that lt will act on when it returns to ring
+ * 3: not blocked (by its mask, nor by also_blocked), and with a handler or
+ * a default action that ends the program.  Atomic loads only: it is the
+ * stop test of waits, run with the thread marked asleep.  signal_stop(lt)
+ * is the same with nothing more blocked, in the shape stop tests take.
+ */
+bool signal_interrupts(struct lthread *lt, uint64_t also_blocked);
+bool signal_stop(void *lt);
+/*
+ * Around a wait that signal_interrupts() may end: between the two,
+ * signal_send wakes lt instead of only kicking it.  The wait must ask its
+ * stop test after marking itself BLOCKED (thread_block_prepare and a
+ * seq_cst fence), so that no signal is lost.
+ */
+void signal_wait_begin(struct lthread *lt);
+void signal_wait_end(struct lthread *lt);
+/* Lets the VFS's waits (pipes, the console) be interrupted; before the program starts. */
+void signal_init(void);
 
 /* syscall.c */
 void linux_syscall(struct trap_frame *tf);

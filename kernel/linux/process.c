@@ -142,6 +142,7 @@ void linux_start(int argc, char **argv, char **envp)
 	linux_procfs_init(argv, envp);
 	linux_strace = boot_options.strace;
 	arch_user_init(&linux_ops);
+	signal_init();
 	vdso_update();
 	err = as_create(&p->as);
 	if (!err)

@@ -13,9 +13,30 @@
  * mcontext holds every register, the siginfo, and the FXSAVE image of the
  * FPU, which the handler may change before it returns.
  *
- * Signals are checked on every return to ring 3 (signal_exit_work).  A
- * thread asleep in the kernel sees a signal when it next returns; waits
- * are not interrupted by signals yet (docs/linux-abi.md).
+ * Signals are checked on every return to ring 3 (signal_exit_work).
+ *
+ * Interrupted waits.  A wait that a signal may end marks its thread
+ * (signal_wait_begin: lt->sigwaiting), so that signal_send wakes it rather
+ * than only kicking it, and stops when signal_interrupts() says a signal is
+ * pending that the thread will act on: one it does not block whose action
+ * is a handler or the end of the program (an ignored one, or one whose
+ * default is to do nothing, never interrupts).  The waits: nanosleep,
+ * sigsuspend, pause, sigtimedwait (signal_sleep), poll and select
+ * (sys_poll.c), futex waits (sys_proc.c), and the reads and writes of
+ * pipes and of the console (kernel/fs, through vfs_set_intr_ops).  No
+ * wake-up is lost: the sender sets the pending bit, fences, then reads
+ * sigwaiting; the waiter sets sigwaiting and its BLOCKED state, fences,
+ * then reads the pending bits; one of the two sees the other.
+ *
+ * Restarting.  A call that a signal interrupted before it did anything
+ * returns a restart code, as on Linux, and signal_exit_work() decides
+ * (syscall_restart): if a handler is about to run, -ERESTARTSYS becomes
+ * EINTR unless the handler has SA_RESTART, -ERESTARTNOHAND always becomes
+ * EINTR, and -ERESTARTNOINTR is restarted; with no handler to run (the
+ * signal went to another thread, or was ignored after all) every code is
+ * restarted.  To restart, rax gets the call's number back and rip goes back
+ * over the 2-byte SYSCALL instruction, so the program makes the call again
+ * with the same arguments, after its handler if one ran.
  */
 #include <string.h>
 
@@ -51,6 +72,7 @@
 #define SIGSYS 31
 
 #define SA_SIGINFO 0x4
+#define SA_RESTART 0x10000000
 #define SA_ONSTACK 0x08000000
 #define SA_RESTORER 0x04000000
 #define SA_NODEFER 0x40000000
@@ -173,8 +195,8 @@ static __noreturn void die(int sig, const struct trap_frame *tf, uint64_t addr, 
 }
 
 /*
- * Marks sig pending and makes sure the target notices: a thread asleep
- * waiting for a signal (sigwaiting) is woken, a thread running on another
+ * Marks sig pending and makes sure the target notices: a thread in a wait
+ * that a signal ends (sigwaiting) is woken, a thread running on another
  * CPU is kicked into the kernel, where its way back to ring 3 takes it.
  * A standard signal already pending is not queued twice (its first
  * siginfo stays), as on Linux.
@@ -206,9 +228,10 @@ int signal_send(struct process *p, int tid, int sig, const struct ksiginfo *info
 	/*
 	 * Under p->lock: a listed thread has not exited (lthread_exit() takes
 	 * it off the list first), so its struct thread is alive.
-	 * thread_wake only changes a BLOCKED thread: one asleep in sigwaiting
-	 * state rechecks its pending set; any other sleeper is left alone by
-	 * the checks below (signal_sleep() and the poll wait mark themselves).
+	 * thread_wake only changes a BLOCKED thread: one marked sigwaiting
+	 * (signal_wait_begin) is in a wait that asks signal_interrupts() after
+	 * each wake-up and sleeps again if this signal does not end it; any
+	 * other sleeper is left alone.
 	 */
 	for (struct list *l = p->threads.next; l != &p->threads; l = l->next) {
 		struct lthread *t = list_entry(l, struct lthread, link);
@@ -251,12 +274,77 @@ static int dequeue_set(struct lthread *lt, uint64_t want, struct ksiginfo *info)
 	return sig;
 }
 
+/* A signal in want is pending, blocked or not. */
 static bool deliverable(struct lthread *lt, uint64_t want)
 {
 	uint64_t pend = __atomic_load_n(&lt->pending, __ATOMIC_RELAXED) |
 			__atomic_load_n(&lt->proc->pending, __ATOMIC_RELAXED);
 
-	return pend & (want ? want : ~(lt->sigmask & ~UNBLOCKABLE));
+	return pend & want;
+}
+
+bool signal_interrupts(struct lthread *lt, uint64_t also_blocked)
+{
+	struct process *p = lt->proc;
+	uint64_t blocked = __atomic_load_n(&lt->sigmask, __ATOMIC_RELAXED) | also_blocked;
+	uint64_t ready = (__atomic_load_n(&lt->pending, __ATOMIC_RELAXED) |
+			  __atomic_load_n(&p->pending, __ATOMIC_RELAXED)) &
+			 ~(blocked & ~UNBLOCKABLE);
+
+	while (ready) {
+		int sig = __builtin_ctzll(ready) + 1;
+		uint64_t handler = __atomic_load_n(&p->actions[sig - 1].handler, __ATOMIC_RELAXED);
+
+		ready &= ready - 1;
+		if (sig == SIGKILL)
+			return true;
+		if (handler == SIG_DFL ? !sigs[sig].ignore : handler != SIG_IGN)
+			return true;
+	}
+	return false;
+}
+
+bool signal_stop(void *lt)
+{
+	return signal_interrupts(lt, 0);
+}
+
+void signal_wait_begin(struct lthread *lt)
+{
+	/* seq_cst: the mark before the waiter's loads of the pending sets; pairs with signal_send's fence. */
+	__atomic_store_n(&lt->sigwaiting, true, __ATOMIC_SEQ_CST);
+}
+
+void signal_wait_end(struct lthread *lt)
+{
+	__atomic_store_n(&lt->sigwaiting, false, __ATOMIC_RELAXED);
+}
+
+/* The VFS's side (struct vfs_intr_ops): only application threads are interrupted. */
+static bool vfs_begin(void)
+{
+	if (!thread_current()->ustate)
+		return false;
+	signal_wait_begin(lthread_current());
+	return true;
+}
+
+static bool vfs_pending(void *arg)
+{
+	(void)arg;
+	return thread_current()->ustate && signal_interrupts(lthread_current(), 0);
+}
+
+static void vfs_end(void)
+{
+	signal_wait_end(lthread_current());
+}
+
+static const struct vfs_intr_ops vfs_intr = { vfs_begin, vfs_pending, vfs_end };
+
+void signal_init(void)
+{
+	vfs_set_intr_ops(&vfs_intr);
 }
 
 /*
@@ -274,7 +362,7 @@ bool signal_sleep(struct lthread *lt, uint64_t want, uint64_t ns)
 		thread_block_prepare();
 		/* seq_cst: sigwaiting before the pending sets are read; pairs with signal_send's. */
 		atomic_thread_fence(memory_order_seq_cst);
-		if (deliverable(lt, want)) {
+		if (want ? deliverable(lt, want) : signal_interrupts(lt, 0)) {
 			thread_block_cancel();
 			break;
 		}
@@ -382,6 +470,37 @@ static int deliver(struct lthread *lt, struct trap_frame *tf, int sig, const str
 	return 0;
 }
 
+/*
+ * A system call that returns a restart code (see the top), on its way back
+ * to ring 3: ka is the action whose handler is about to run, NULL when
+ * none will.  Changes nothing for any other frame or result.
+ */
+static void syscall_restart(struct trap_frame *tf, const struct k_sigaction *ka)
+{
+	if (tf->vector != VEC_SYSCALL)
+		return;
+	switch ((long)tf->rax) {
+	case -ERESTARTSYS:
+		if (ka && !(ka->flags & SA_RESTART)) {
+			tf->rax = (uint64_t)-EINTR;
+			return;
+		}
+		break;
+	case -ERESTARTNOHAND:
+		if (ka) {
+			tf->rax = (uint64_t)-EINTR;
+			return;
+		}
+		break;
+	case -ERESTARTNOINTR:
+		break;
+	default:
+		return;
+	}
+	tf->rax = lthread_current()->syscall_nr;
+	tf->rip -= 2; /* back to the SYSCALL instruction (0f 05) */
+}
+
 /* Acts on sig for the running thread; returns when the program goes on. */
 static void act(struct trap_frame *tf, int sig, const struct ksiginfo *si, bool fault)
 {
@@ -402,6 +521,8 @@ static void act(struct trap_frame *tf, int sig, const struct ksiginfo *si, bool 
 			return;
 		die(sig, tf, addr, fault);
 	}
+	/* The handler's frame holds the registers the call goes on with. */
+	syscall_restart(tf, &ka);
 	if (deliver(lt, tf, sig, &ka, si, addr))
 		die(fault ? sig : SIGSEGV, tf, addr, true);
 }
@@ -469,7 +590,7 @@ void signal_exit_work(struct trap_frame *tf)
 		}
 		if (!(__atomic_load_n(&lt->pending, __ATOMIC_RELAXED) |
 		      __atomic_load_n(&lt->proc->pending, __ATOMIC_RELAXED)))
-			return;
+			break;
 		__asm__ volatile("sti" ::: "memory");
 		struct ksiginfo info;
 		int sig = dequeue_set(lt, 0, &info);
@@ -478,8 +599,14 @@ void signal_exit_work(struct trap_frame *tf)
 			act(tf, sig, &info, false);
 		__asm__ volatile("cli" ::: "memory");
 		if (!sig)
-			return;
+			break;
 	}
+	/*
+	 * An interrupted call for which no handler ran (the signal went to
+	 * another thread, or is ignored now): it is made again.  After a
+	 * handler's frame the vector is no longer VEC_SYSCALL: nothing to do.
+	 */
+	syscall_restart(tf, NULL);
 }
 
 long sys_rt_sigaction(long sig, long act_p, long oact_p, long size)

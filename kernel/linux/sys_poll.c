@@ -34,14 +34,8 @@
 
 #define NSEC 1000000000ll
 #define RLIMIT_NOFILE 7
-#define SIG_DFL 0
-#define SIG_IGN 1
 #define SIGBIT(sig) (1ull << ((sig)-1))
 #define UNBLOCKABLE (SIGBIT(9) | SIGBIT(19)) /* SIGKILL, SIGSTOP */
-/* Signals whose default action is nothing: CHLD, CONT, the stops, URG, WINCH (signal.c). */
-#define DEFAULT_IGNORED                                                                \
-	(SIGBIT(17) | SIGBIT(18) | SIGBIT(19) | SIGBIT(20) | SIGBIT(21) | SIGBIT(22) | \
-	 SIGBIT(23) | SIGBIT(28))
 
 /* select's sets, as Linux's: what counts as readable, writable, exceptional. */
 #define POLLIN_SET (POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR)
@@ -152,38 +146,18 @@ static void mask_restore(uint64_t old, bool installed)
 	spin_unlock(&lt->proc->lock);
 }
 
-/* What ends a wait early: a signal the thread will act on (signal_interrupts). */
+/* What ends a wait early: a signal the thread will act on (signal_interrupts, signal.c). */
 struct sigcheck {
 	struct lthread *lt;
 	uint64_t also_blocked; /* ppoll/pselect6: the mask put back afterwards */
 };
 
-/*
- * Whether a pending signal will be acted on when the call returns: not
- * blocked (by the thread's mask, nor by also_blocked), and not ignored.
- * Atomic loads only: it also runs as vfs_poll_wait's stop test, with the
- * thread marked asleep, where it may take no lock.
- */
-static bool signal_interrupts(void *arg)
+/* vfs_poll_wait's stop test: signal_interrupts() with the mask put back afterwards. */
+static bool sigcheck_stop(void *arg)
 {
 	const struct sigcheck *sc = arg;
-	struct process *p = sc->lt->proc;
-	uint64_t blocked = __atomic_load_n(&sc->lt->sigmask, __ATOMIC_RELAXED) | sc->also_blocked;
-	uint64_t ready = (__atomic_load_n(&sc->lt->pending, __ATOMIC_RELAXED) |
-			  __atomic_load_n(&p->pending, __ATOMIC_RELAXED)) &
-			 ~(blocked & ~UNBLOCKABLE);
 
-	while (ready) {
-		int sig = __builtin_ctzll(ready) + 1;
-		uint64_t handler = __atomic_load_n(&p->actions[sig - 1].handler, __ATOMIC_RELAXED);
-
-		ready &= ready - 1;
-		if (sig == 9)
-			return true; /* SIGKILL: always */
-		if (handler == SIG_DFL ? !(DEFAULT_IGNORED & SIGBIT(sig)) : handler != SIG_IGN)
-			return true;
-	}
-	return false;
+	return signal_interrupts(sc->lt, sc->also_blocked);
 }
 
 /*
@@ -203,7 +177,7 @@ static long wait_ready(scan_fn scan, void *ctx, const struct deadline *d, uint64
 
 		if (n || !d->ns)
 			return n;
-		if (signal_interrupts(&sc))
+		if (sigcheck_stop(&sc))
 			return -EINTR;
 		if (d->ns > 0) {
 			int64_t left = deadline_left(d);
@@ -214,14 +188,10 @@ static long wait_ready(scan_fn scan, void *ctx, const struct deadline *d, uint64
 		}
 		if (tick && (!wait || wait > VFS_POLL_TICK_NS))
 			wait = VFS_POLL_TICK_NS;
-		/*
-		 * signal_send wakes a thread that says it waits for signals
-		 * (signal.c); seq_cst: the mark is seen before the stop test's
-		 * loads of the pending sets (vfs_poll_wait fences too).
-		 */
-		__atomic_store_n(&sc.lt->sigwaiting, true, __ATOMIC_SEQ_CST);
-		vfs_poll_wait(gen, wait, signal_interrupts, &sc);
-		__atomic_store_n(&sc.lt->sigwaiting, false, __ATOMIC_RELAXED);
+		/* signal_send wakes a marked thread (signal.c); vfs_poll_wait fences. */
+		signal_wait_begin(sc.lt);
+		vfs_poll_wait(gen, wait, sigcheck_stop, &sc);
+		signal_wait_end(sc.lt);
 	}
 }
 

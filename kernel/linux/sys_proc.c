@@ -441,6 +441,27 @@ static int futex_timeout(long ts_p, bool absolute, bool realtime, uint64_t *ns)
 	return 0;
 }
 
+/*
+ * A futex wait that a signal the thread will act on ends, as on Linux:
+ * with no time-out it is restarted when the handler has SA_RESTART
+ * (-ERESTARTSYS); with one, a handler always makes it EINTR
+ * (-ERESTARTNOHAND; Linux's -ERESTART_RESTARTBLOCK).  Restarted without a
+ * handler, a relative time-out starts again in full (Linux's
+ * restart_syscall would subtract the time already waited).
+ */
+static long futex_wait_signal(const uint32_t *addr, uint32_t val, uint64_t ns)
+{
+	struct lthread *lt = lthread_current();
+	int err;
+
+	signal_wait_begin(lt);
+	err = futex_wait_stop(addr, val, ns, signal_stop, lt);
+	signal_wait_end(lt);
+	if (err == -EINTR)
+		return ns ? -ERESTARTNOHAND : -ERESTARTSYS;
+	return err;
+}
+
 long sys_futex(long uaddr, long op, long val, long ts_p, long uaddr2, long val3)
 {
 	int cmd = (int)(op & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME));
@@ -461,7 +482,7 @@ long sys_futex(long uaddr, long op, long val, long ts_p, long uaddr2, long val3)
 			return err;
 		if (cur != (uint32_t)val)
 			return -EAGAIN;
-		return futex_wait((const uint32_t *)uaddr, (uint32_t)val, ns);
+		return futex_wait_signal((const uint32_t *)uaddr, (uint32_t)val, ns);
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
 		return futex_wake((const uint32_t *)uaddr, (int)val);

@@ -78,6 +78,11 @@ static const struct {
 	{ 75, "EOVERFLOW", "Value too large for defined data type" },
 	{ 95, "EOPNOTSUPP", "Operation not supported" },
 	{ 110, "ETIMEDOUT", "Connection timed out" },
+	/* Restart codes, shown as strace does ("= ? ERESTARTSYS (...)"); see signal.c. */
+	{ 512, "ERESTARTSYS", "To be restarted if SA_RESTART is set" },
+	{ 513, "ERESTARTNOINTR", "To be restarted" },
+	{ 514, "ERESTARTNOHAND", "To be restarted if no handler" },
+	{ 516, "ERESTART_RESTARTBLOCK", "Interrupted by signal" },
 };
 
 int copy_from_user(void *dst, uintptr_t src, size_t n)
@@ -260,7 +265,8 @@ static void show_call(uint64_t nr, const long *a, long ret, bool done)
 	}
 	for (unsigned i = 0; i < ARRAY_SIZE(errnames); i++) {
 		if (errnames[i].err == -ret) {
-			kprintf(") = -1 %s (%s)\n", errnames[i].name, errnames[i].text);
+			kprintf(") = %s %s (%s)\n", -ret >= ERESTARTSYS ? "?" : "-1",
+				errnames[i].name, errnames[i].text);
 			return;
 		}
 	}
@@ -277,6 +283,7 @@ void linux_syscall(struct trap_frame *tf)
 	if (unlikely(linux_strace) && (nr == 60 || nr == 231)) {
 		show_call(nr, a, 0, false); /* exit and exit_group do not return: "= ?" */
 	}
+	lthread_current()->syscall_nr = nr;
 	if (nr < ARRAY_SIZE(table) && table[nr].fn) {
 		ret = table[nr].fn(a[0], a[1], a[2], a[3], a[4], a[5]);
 	} else {
