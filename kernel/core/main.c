@@ -23,6 +23,7 @@
 #include <osprey/time.h>
 #include <osprey/trace.h>
 #include <osprey/vfs.h>
+#include <osprey/virtio.h>
 
 void kmain(void);
 void info_show(void);
@@ -108,6 +109,8 @@ void kmain(void)
 	bootchart_mark("mm");
 	time_init();
 	bootchart_mark("clock");
+	virtio_init();
+	bootchart_mark("virtio");
 	/* The file tree is mounted on first use (kernel/fs/vfs.c). */
 
 	if (boot_options.bootchart)
