@@ -201,6 +201,27 @@ static int push_chardev_file(struct strvec *v, const char *id, const char *path)
 	return ret;
 }
 
+/* file=F,if=none,format=raw,id=diskN[,readonly=on]; a comma in F is doubled, as QEMU wants. */
+static int push_drive(struct strvec *v, const struct osprey_disk *d, unsigned int i)
+{
+	size_t n = strlen(d->file);
+	char *esc = malloc(2 * n + 1), *w = esc;
+	int ret;
+
+	if (!esc)
+		return -ENOMEM;
+	for (const char *r = d->file; *r; r++) {
+		*w++ = *r;
+		if (*r == ',')
+			*w++ = ',';
+	}
+	*w = 0;
+	ret = strvec_pushf(v, "file=%s,if=none,format=raw,id=disk%u%s", esc, i,
+			   d->readonly ? ",readonly=on" : "");
+	free(esc);
+	return ret;
+}
+
 /*
  * The QEMU argv for one boot.  Each push returns 0 or -ENOMEM, so OR-ing the
  * results keeps the list readable and still catches any failure.
@@ -255,6 +276,17 @@ int qemu_argv(const struct qemu_spec *s, struct strvec *out)
 	if (s->initrd) {
 		ret |= strvec_push(&v, "-initrd");
 		ret |= strvec_push(&v, s->initrd);
+	}
+	if (s->ndisks) {
+		/* QEMU's virtio-mmio transports are legacy (version 1) unless told otherwise */
+		ret |= strvec_push(&v, "-global");
+		ret |= strvec_push(&v, "virtio-mmio.force-legacy=false");
+	}
+	for (unsigned int i = 0; i < s->ndisks; i++) {
+		ret |= strvec_push(&v, "-drive");
+		ret |= push_drive(&v, &s->disks[i], i);
+		ret |= strvec_push(&v, "-device");
+		ret |= strvec_pushf(&v, "virtio-blk-device,drive=disk%u", i);
 	}
 	if (s->cmdline && *s->cmdline) {
 		ret |= strvec_push(&v, "-append");

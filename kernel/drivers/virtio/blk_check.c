@@ -5,9 +5,11 @@
  */
 #include <string.h>
 
-#include <osprey/kernel.h>
-
 #include "vblk.h"
+
+/* Portable: the kernel's numbers, without the kernel's header. */
+#define EIO 5
+#define EINVAL 22
 
 static uint32_t get32(const uint8_t *p)
 {

@@ -21,9 +21,14 @@
  */
 #include <string.h>
 
-#include <osprey/kernel.h>
-
 #include "virtq.h"
+
+/* Portable: the kernel's (and Linux's) numbers, without the kernel's header. */
+#define EAGAIN 11
+#define EIO 5
+#define ENOSPC 28
+#define EINVAL 22
+#define ERANGE 34
 
 int virtq_layout(uint32_t size, struct virtq_layout *out)
 {
@@ -32,7 +37,7 @@ int virtq_layout(uint32_t size, struct virtq_layout *out)
 	out->desc = 0;
 	out->avail = sizeof(struct virtq_desc) * (size_t)size;
 	/* flags, idx, ring[size], used_event */
-	out->used = ALIGN_UP(out->avail + 4 + 2 * (size_t)size + 2, (size_t)4);
+	out->used = (out->avail + 4 + 2 * (size_t)size + 2 + 3) & ~(size_t)3;
 	/* flags, idx, ring[size], avail_event */
 	out->total = out->used + 4 + sizeof(struct virtq_used_elem) * (size_t)size + 2;
 	return 0;
