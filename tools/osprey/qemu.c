@@ -182,40 +182,42 @@ int qemu_find(const char *path_env, char *out, size_t outlen)
 	return -ENOENT;
 }
 
-/* A ',' inside a QEMU option value is written ",,". */
-static int push_chardev_file(struct strvec *v, const char *id, const char *path)
+/* A ',' inside a QEMU option value is written ",,"; NULL when out of memory. */
+static char *qemu_escape(const char *s)
 {
-	char *esc = malloc(strlen(path) * 2 + 1), *q = esc;
-	int ret;
+	char *esc = malloc(strlen(s) * 2 + 1), *q = esc;
 
 	if (!esc)
-		return -ENOMEM;
-	for (const char *c = path; *c; c++) {
+		return NULL;
+	for (const char *c = s; *c; c++) {
 		*q++ = *c;
 		if (*c == ',')
 			*q++ = ',';
 	}
 	*q = '\0';
+	return esc;
+}
+
+static int push_chardev_file(struct strvec *v, const char *id, const char *path)
+{
+	char *esc = qemu_escape(path);
+	int ret;
+
+	if (!esc)
+		return -ENOMEM;
 	ret = strvec_pushf(v, "file,id=%s,path=%s", id, esc);
 	free(esc);
 	return ret;
 }
 
-/* file=F,if=none,format=raw,id=diskN[,readonly=on]; a comma in F is doubled, as QEMU wants. */
+/* file=F,if=none,format=raw,id=diskN[,readonly=on] */
 static int push_drive(struct strvec *v, const struct osprey_disk *d, unsigned int i)
 {
-	size_t n = strlen(d->file);
-	char *esc = malloc(2 * n + 1), *w = esc;
+	char *esc = qemu_escape(d->file);
 	int ret;
 
 	if (!esc)
 		return -ENOMEM;
-	for (const char *r = d->file; *r; r++) {
-		*w++ = *r;
-		if (*r == ',')
-			*w++ = ',';
-	}
-	*w = 0;
 	ret = strvec_pushf(v, "file=%s,if=none,format=raw,id=disk%u%s", esc, i,
 			   d->readonly ? ",readonly=on" : "");
 	free(esc);
