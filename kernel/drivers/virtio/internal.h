@@ -46,7 +46,8 @@
 struct virtio_mmio {
 	uint64_t phys;		/* [i] the register window */
 	volatile uint8_t *regs; /* [i] mapped uncached */
-	uint32_t irq;		/* [i] the GSI, 0 when not known (polling needs none) */
+	uint32_t irq;		/* [i] the GSI, 0 when not known (then the driver polls) */
+	bool irq_level;		/* [i] level-triggered (microvm's window), else edge */
 	uint32_t device_id;	/* [i] */
 };
 
@@ -55,11 +56,18 @@ void vmmio_write(struct virtio_mmio *m, uint32_t off, uint32_t val);
 
 /* Reset, ACKNOWLEDGE, DRIVER, then features: VERSION_1 plus what wanted (device bits), FEATURES_OK. */
 int vmmio_negotiate(struct virtio_mmio *m, uint64_t wanted, uint64_t *got);
+/* Queue qi's size: the largest power of two <= min(QueueNumMax, max_size). */
+int vmmio_queue_size(struct virtio_mmio *m, uint32_t qi, uint32_t max_size, uint32_t *size);
+/* Bytes of memory a queue of size entries needs (rings and private records); 0 for a bad size. */
+size_t vmmio_queue_bytes(uint32_t size);
 /*
- * Queue qi: picks the largest power of two <= min(QueueNumMax, max_size),
- * allocates and initialises q, hands its addresses over and makes it ready.
+ * Sets q up over mem (vmmio_queue_bytes(size), page-aligned, the caller's
+ * for as long as the device may use it), hands its addresses to the device
+ * and makes it ready.  Without interrupts the device is asked not to send
+ * any (VIRTQ_AVAIL_F_NO_INTERRUPT).
  */
-int vmmio_queue_setup(struct virtio_mmio *m, uint32_t qi, uint32_t max_size, struct virtq *q);
+void vmmio_queue_start(struct virtio_mmio *m, uint32_t qi, uint32_t size, void *mem,
+		       struct virtq *q, bool interrupts);
 /* Copies len config bytes, retrying until the config generation holds still. */
 int vmmio_read_config(struct virtio_mmio *m, uint8_t *buf, size_t len);
 void vmmio_driver_ok(struct virtio_mmio *m);
@@ -74,13 +82,14 @@ static inline void vmmio_notify(struct virtio_mmio *m, uint32_t qi)
 /* Physical address of a kernel virtual address (any mapping), 0 if unmapped. */
 uint64_t virtio_dma_addr(const void *va);
 
-/* The drivers. */
-int virtio_blk_probe(struct virtio_mmio *m);
+/* The drivers: each keeps its own copy of *m. */
+int virtio_blk_probe(const struct virtio_mmio *m);
 
 /* Shared counters (relaxed atomics). */
 extern struct virtio_stat {
 	_Atomic uint64_t devices, legacy_refused, init_failed, blk_disks, bad_used, ring_broken,
-		bad_status, timeouts;
+		bad_status, timeouts, interrupts, irq_empty, irq_storms, irq_completions,
+		irq_wakeups, sleeps, polled;
 } virtio_stat;
 
 static inline void virtio_count(_Atomic uint64_t *c)

@@ -18,7 +18,15 @@
  * `osprey run --disk` asks for modern ones (-global
  * virtio-mmio.force-legacy=false).
  *
- * Locks: none here.  virtio_init() runs once, at boot, on one CPU.
+ * When.  Not at boot: the probe costs ~1 ms under TCG (mapping the window,
+ * 24 slots of MMIO reads, code run for the first time), so the block
+ * layer runs it on the first lookup of a device it does not know
+ * (blk_open(), kernel/drivers/block/block.c).  The default image, which
+ * opens no disk, runs no virtio code at all.
+ *
+ * Locks: "virtio-probe" makes the probe happen once when several CPUs ask
+ * together (virtio_init() below); it is taken above the heap's locks,
+ * "blkdevs" and "ioapic".
  */
 #include <string.h>
 
@@ -35,6 +43,7 @@
 #define MICROVM_MMIO_BASE 0xfeb00000ull
 #define MICROVM_MMIO_SLOTS 24
 #define VMMIO_SLOT_SIZE 512
+#define MICROVM_GSI_FIRST 24 /* slot i interrupts on GSI 24 + i (the second IOAPIC) */
 
 struct virtio_stat virtio_stat;
 
@@ -93,14 +102,9 @@ int vmmio_negotiate(struct virtio_mmio *m, uint64_t wanted, uint64_t *got)
 	return 0;
 }
 
-int vmmio_queue_setup(struct virtio_mmio *m, uint32_t qi, uint32_t max_size, struct virtq *q)
+int vmmio_queue_size(struct virtio_mmio *m, uint32_t qi, uint32_t max_size, uint32_t *size)
 {
-	struct virtq_layout l;
-	uint32_t max, size;
-	unsigned order = 0;
-	void *mem;
-	struct virtq_slot *slots;
-	uint16_t *freel;
+	uint32_t max, n;
 
 	vmmio_write(m, VMMIO_QUEUE_SEL, qi);
 	if (vmmio_read(m, VMMIO_QUEUE_READY) != 0) {
@@ -114,28 +118,39 @@ int vmmio_queue_setup(struct virtio_mmio *m, uint32_t qi, uint32_t max_size, str
 		return -ENODEV;
 	}
 	/* The largest power of two within both limits (the device's need not be one). */
-	size = MIN(MIN(max, max_size), (uint32_t)VIRTQ_MAX_SIZE);
-	while (size & (size - 1))
-		size &= size - 1;
+	n = MIN(MIN(max, max_size), (uint32_t)VIRTQ_MAX_SIZE);
+	while (n & (n - 1))
+		n &= n - 1;
+	*size = n;
+	return 0;
+}
+
+/* The rings, then the private slots and free list (8-byte aligned). */
+size_t vmmio_queue_bytes(uint32_t size)
+{
+	struct virtq_layout l;
+
 	if (virtq_layout(size, &l))
-		return -EINVAL;
-	while (((size_t)PAGE_SIZE << order) < l.total)
-		order++;
-	mem = page_alloc(order, MM_ZERO);
-	slots = kcalloc(size, sizeof(*slots));
-	freel = kcalloc(2 * (size_t)size, sizeof(*freel));
-	if (!mem || !slots || !freel) {
-		if (mem)
-			page_free(mem, order);
-		kfree(slots);
-		kfree(freel);
-		return -ENOMEM;
-	}
-	virtq_init(q, size, mem, slots, freel);
-	/* Polling completion: ask the device not to interrupt (docs/virtio.md). */
-	q->avail->flags = 1;
+		return 0;
+	return ALIGN_UP(l.total, (size_t)8) + sizeof(struct virtq_slot) * (size_t)size +
+	       2 * sizeof(uint16_t) * (size_t)size;
+}
+
+void vmmio_queue_start(struct virtio_mmio *m, uint32_t qi, uint32_t size, void *mem,
+		       struct virtq *q, bool interrupts)
+{
+	struct virtq_layout l;
+
+	virtq_layout(size, &l); /* size came from vmmio_queue_size(): a power of two */
+	struct virtq_slot *slots =
+		(struct virtq_slot *)((char *)mem + ALIGN_UP(l.total, (size_t)8));
+
+	virtq_init(q, size, mem, slots, (uint16_t *)(slots + size));
+	/* Without an interrupt the driver polls: ask the device not to interrupt. */
+	q->avail->flags = interrupts ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
 	uint64_t pa = virt_to_phys(mem);
 
+	vmmio_write(m, VMMIO_QUEUE_SEL, qi);
 	vmmio_write(m, VMMIO_QUEUE_NUM, size);
 	vmmio_write(m, VMMIO_QUEUE_DESC_LOW, (uint32_t)(pa + l.desc));
 	vmmio_write(m, VMMIO_QUEUE_DESC_HIGH, (uint32_t)((pa + l.desc) >> 32));
@@ -144,7 +159,6 @@ int vmmio_queue_setup(struct virtio_mmio *m, uint32_t qi, uint32_t max_size, str
 	vmmio_write(m, VMMIO_QUEUE_DEVICE_LOW, (uint32_t)(pa + l.used));
 	vmmio_write(m, VMMIO_QUEUE_DEVICE_HIGH, (uint32_t)((pa + l.used) >> 32));
 	vmmio_write(m, VMMIO_QUEUE_READY, 1);
-	return 0;
 }
 
 int vmmio_read_config(struct virtio_mmio *m, uint8_t *buf, size_t len)
@@ -186,9 +200,9 @@ uint64_t virtio_dma_addr(const void *va)
 }
 
 /* One transport: a modern device gets its driver; the rest are said and counted. */
-static void probe_one(uint64_t phys, volatile uint8_t *regs, uint32_t irq)
+static void probe_one(uint64_t phys, volatile uint8_t *regs, uint32_t irq, bool level)
 {
-	struct virtio_mmio m = { .phys = phys, .regs = regs, .irq = irq };
+	struct virtio_mmio m = { .phys = phys, .regs = regs, .irq = irq, .irq_level = level };
 	uint32_t version;
 
 	if (vmmio_read(&m, VMMIO_MAGIC) != VMMIO_MAGIC_VALUE)
@@ -214,45 +228,83 @@ static void probe_one(uint64_t phys, volatile uint8_t *regs, uint32_t irq)
 		pr_info("virtio-mmio@0x%lx: device type %u has no driver\n", phys, m.device_id);
 		return;
 	}
-	struct virtio_mmio *keep = kmalloc(sizeof(*keep));
-
-	if (!keep) {
+	/* the driver keeps its own copy of m, in its device's pages (no heap) */
+	if (virtio_blk_probe(&m)) {
 		virtio_count(&virtio_stat.init_failed);
-		return;
-	}
-	*keep = m;
-	if (virtio_blk_probe(keep)) {
-		virtio_count(&virtio_stat.init_failed);
-		vmmio_reset(keep);
-		vmmio_fail(keep);
-		kfree(keep);
+		vmmio_reset(&m);
+		vmmio_fail(&m);
 	}
 }
 
-void virtio_init(void)
+/*
+ * The devices the command line names, then the microvm window.  A window
+ * slot interrupts on GSI 24 + slot (ACPI, the second IOAPIC), level-
+ * triggered as microvm's DSDT says, unless the command line names it
+ * (microvm without ACPI: IRQs 5.. on the first IOAPIC).  A device the
+ * command line names is taken as edge-triggered, as Linux takes such an
+ * IRQ (an ISA one) and as Firecracker signals it (a pulse); QEMU's
+ * level-triggered line works so too, since the driver acknowledges the
+ * device before it reaps (blk.c).
+ */
+static void probe_all(void)
 {
-	static bool done;
+	uint32_t window_irq[MICROVM_MMIO_SLOTS];
+	bool window_level[MICROVM_MMIO_SLOTS];
 	void *va;
 
-	if (done)
-		return;
-	done = true;
+	for (int i = 0; i < MICROVM_MMIO_SLOTS; i++) {
+		window_irq[i] = MICROVM_GSI_FIRST + (uint32_t)i;
+		window_level[i] = true; /* as microvm's DSDT describes them */
+	}
 	for (int i = 0; i < boot_options.virtio_mmio_n; i++) {
 		const struct cmdline_virtio_mmio *d = &boot_options.virtio_mmio[i];
 
-		/* the microvm window is probed below anyway */
+		/* the microvm window is probed below anyway, with this IRQ */
 		if (d->base >= MICROVM_MMIO_BASE &&
-		    d->base < MICROVM_MMIO_BASE + MICROVM_MMIO_SLOTS * VMMIO_SLOT_SIZE)
+		    d->base < MICROVM_MMIO_BASE + MICROVM_MMIO_SLOTS * VMMIO_SLOT_SIZE) {
+			uint64_t slot = (d->base - MICROVM_MMIO_BASE) / VMMIO_SLOT_SIZE;
+
+			if ((d->base - MICROVM_MMIO_BASE) % VMMIO_SLOT_SIZE == 0) {
+				window_irq[slot] = d->irq;
+				window_level[slot] = false;
+			}
 			continue;
+		}
 		if (d->size < VMMIO_CONFIG || mmu_map_direct(d->base, d->size, true, &va))
 			continue;
-		probe_one(d->base, va, d->irq);
+		probe_one(d->base, va, d->irq, false);
 	}
 	if (mmu_map_direct(MICROVM_MMIO_BASE, MICROVM_MMIO_SLOTS * VMMIO_SLOT_SIZE, true, &va))
 		return;
 	for (int i = 0; i < MICROVM_MMIO_SLOTS; i++)
 		probe_one(MICROVM_MMIO_BASE + (uint64_t)i * VMMIO_SLOT_SIZE,
-			  (volatile uint8_t *)va + i * VMMIO_SLOT_SIZE, 0);
+			  (volatile uint8_t *)va + i * VMMIO_SLOT_SIZE, window_irq[i],
+			  window_level[i]);
+}
+
+/*
+ * Once, by whichever CPU asks first; the others wait on probe_lock until it
+ * is done.  probed is set with release after the last disk is registered,
+ * and read with acquire: a caller that sees it true sees every disk, its
+ * driver state and the counters whole.  The probe takes no sleeping lock
+ * and does not sleep (preemption is off under probe_lock).
+ */
+void virtio_init(void)
+{
+	static struct spinlock probe_lock = SPINLOCK_INIT("virtio-probe");
+	static _Atomic bool probed;
+
+	/* acquire: pairs with the release below */
+	if (atomic_load_explicit(&probed, memory_order_acquire))
+		return;
+	spin_lock(&probe_lock);
+	/* relaxed: probe_lock orders it against the store below */
+	if (!atomic_load_explicit(&probed, memory_order_relaxed)) {
+		probe_all();
+		/* release: pairs with the acquire above */
+		atomic_store_explicit(&probed, true, memory_order_release);
+	}
+	spin_unlock(&probe_lock);
 }
 
 void virtio_counts(struct virtio_counts *c)
@@ -265,4 +317,12 @@ void virtio_counts(struct virtio_counts *c)
 	c->ring_broken = atomic_load_explicit(&virtio_stat.ring_broken, memory_order_relaxed);
 	c->bad_status = atomic_load_explicit(&virtio_stat.bad_status, memory_order_relaxed);
 	c->timeouts = atomic_load_explicit(&virtio_stat.timeouts, memory_order_relaxed);
+	c->interrupts = atomic_load_explicit(&virtio_stat.interrupts, memory_order_relaxed);
+	c->irq_empty = atomic_load_explicit(&virtio_stat.irq_empty, memory_order_relaxed);
+	c->irq_storms = atomic_load_explicit(&virtio_stat.irq_storms, memory_order_relaxed);
+	c->irq_completions =
+		atomic_load_explicit(&virtio_stat.irq_completions, memory_order_relaxed);
+	c->irq_wakeups = atomic_load_explicit(&virtio_stat.irq_wakeups, memory_order_relaxed);
+	c->sleeps = atomic_load_explicit(&virtio_stat.sleeps, memory_order_relaxed);
+	c->polled = atomic_load_explicit(&virtio_stat.polled, memory_order_relaxed);
 }

@@ -26,6 +26,7 @@
 
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
 
 struct virtq_desc {
 	uint64_t addr;
