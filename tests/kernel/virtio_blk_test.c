@@ -71,60 +71,6 @@ static struct blkdev *open_vda(struct test_ctx *t)
 	return dev;
 }
 
-struct opener {
-	_Atomic int *go;
-	int ret;
-};
-
-static void opener(void *arg)
-{
-	struct opener *o = arg;
-	struct blkdev *dev;
-
-	/* acquire: pairs with the release that starts them all */
-	while (!atomic_load_explicit(o->go, memory_order_acquire))
-		cpu_relax();
-	o->ret = blk_open("vda", &dev);
-	if (!o->ret)
-		blk_close(dev);
-}
-
-/*
- * First in this file, so that in check-kernel's disk runs ('virtio*') it is
- * the first lookup of a disk: one thread per CPU asks at once, and the
- * probe runs once (a second probe would find the device again, as vdb).
- */
-TEST(virtio, first_lookup_probes_once)
-{
-	enum { MAX_OPENERS = 8 };
-	struct opener os[MAX_OPENERS];
-	struct thread *th[MAX_OPENERS];
-	_Atomic int go = 0;
-	struct virtio_counts c;
-	struct test_disk d;
-	unsigned n = MIN(nr_cpus, (unsigned)MAX_OPENERS);
-
-	if (!test_disk(&d))
-		return;
-	for (unsigned i = 0; i < n; i++) {
-		os[i] = (struct opener){ .go = &go, .ret = -1 };
-		EXPECT_EQ(t, thread_create_on((int)i, "vblk-open", opener, &os[i], &th[i]), 0);
-	}
-	uint64_t t0 = clock_ns();
-
-	/* release: pairs with the openers' acquire */
-	atomic_store_explicit(&go, 1, memory_order_release);
-	for (unsigned i = 0; i < n; i++) {
-		EXPECT_EQ(t, thread_join(th[i]), 0);
-		EXPECT_EQ(t, os[i].ret, 0);
-	}
-	test_print("  %u openers at once: %lu us (the probe, when this is the first lookup)\n", n,
-		   (clock_ns() - t0) / 1000);
-	virtio_counts(&c);
-	EXPECT_EQ(t, c.devices, 1);
-	EXPECT_EQ(t, c.blk_disks, 1);
-}
-
 TEST(virtio, device_found)
 {
 	struct test_disk d;
@@ -399,4 +345,59 @@ TEST(virtio, polls_where_it_cannot_sleep)
 	EXPECT_EQ(t, b.polled - a.polled, 1);
 	EXPECT_EQ(t, b.sleeps - a.sleeps, 0);
 	blk_close(dev);
+}
+
+struct opener {
+	_Atomic int *go;
+	int ret;
+};
+
+static void opener(void *arg)
+{
+	struct opener *o = arg;
+	struct blkdev *dev;
+
+	/* acquire: pairs with the release that starts them all */
+	while (!atomic_load_explicit(o->go, memory_order_acquire))
+		cpu_relax();
+	o->ret = blk_open("vda", &dev);
+	if (!o->ret)
+		blk_close(dev);
+}
+
+/*
+ * Last in this file, so that it runs first (the tests of a file run from
+ * the last one up) and, in check-kernel's disk runs ('virtio*'), makes the
+ * first lookup of a disk: one thread per CPU asks at once, and the probe
+ * runs once (a second probe would find the device again, as vdb).
+ */
+TEST(virtio, first_lookup_probes_once)
+{
+	enum { MAX_OPENERS = 8 };
+	struct opener os[MAX_OPENERS];
+	struct thread *th[MAX_OPENERS];
+	_Atomic int go = 0;
+	struct virtio_counts c;
+	struct test_disk d;
+	unsigned n = MIN(nr_cpus, (unsigned)MAX_OPENERS);
+
+	if (!test_disk(&d))
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		os[i] = (struct opener){ .go = &go, .ret = -1 };
+		EXPECT_EQ(t, thread_create_on((int)i, "vblk-open", opener, &os[i], &th[i]), 0);
+	}
+	uint64_t t0 = clock_ns();
+
+	/* release: pairs with the openers' acquire */
+	atomic_store_explicit(&go, 1, memory_order_release);
+	for (unsigned i = 0; i < n; i++) {
+		EXPECT_EQ(t, thread_join(th[i]), 0);
+		EXPECT_EQ(t, os[i].ret, 0);
+	}
+	test_print("  %u openers at once: %lu us (the probe, when this is the first lookup)\n", n,
+		   (clock_ns() - t0) / 1000);
+	virtio_counts(&c);
+	EXPECT_EQ(t, c.devices, 1);
+	EXPECT_EQ(t, c.blk_disks, 1);
 }
