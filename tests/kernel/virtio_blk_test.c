@@ -248,35 +248,48 @@ TEST(virtio, concurrent_readers)
 
 #define IRQ_READS 20
 
+/* What the completion tests share: the disk, a sector, the counters before and after. */
+struct counted {
+	struct test_disk d;
+	struct blkdev *dev;
+	struct virtio_counts a, b;
+	uint8_t buf[BLK_SECTOR];
+};
+
+/* Opens the test disk and reads the counters; false without a disk. */
+static bool open_counted(struct test_ctx *t, struct counted *c)
+{
+	if (!test_disk(&c->d) || !(c->dev = open_vda(t)))
+		return false;
+	virtio_counts(&c->a);
+	return true;
+}
+
 /*
  * From a thread (which may sleep): each request is completed by the
  * interrupt handler, which wakes the submitter; nothing polls.
  */
 TEST(virtio, completes_by_interrupt)
 {
-	uint8_t buf[BLK_SECTOR];
-	struct virtio_counts a, b;
-	struct test_disk d;
-	struct blkdev *dev;
+	struct counted c;
 
-	if (!test_disk(&d) || !(dev = open_vda(t)))
+	if (!open_counted(t, &c))
 		return;
-	virtio_counts(&a);
 	for (uint64_t i = 0; i < IRQ_READS; i++) {
-		uint64_t lba = (i * 37) % d.sectors;
+		uint64_t lba = (i * 37) % c.d.sectors;
 
-		EXPECT_EQ(t, blk_read(dev, lba, 1, buf), 0);
-		EXPECT_EQ(t, check_sector(buf, lba), 0);
+		EXPECT_EQ(t, blk_read(c.dev, lba, 1, c.buf), 0);
+		EXPECT_EQ(t, check_sector(c.buf, lba), 0);
 	}
-	virtio_counts(&b);
-	EXPECT_GE(t, b.interrupts - a.interrupts, 1);
-	EXPECT_EQ(t, b.irq_completions - a.irq_completions, IRQ_READS);
-	EXPECT_EQ(t, b.polled - a.polled, 0);
-	EXPECT_EQ(t, b.irq_storms, 0);
+	virtio_counts(&c.b);
+	EXPECT_GE(t, c.b.interrupts - c.a.interrupts, 1);
+	EXPECT_EQ(t, c.b.irq_completions - c.a.irq_completions, IRQ_READS);
+	EXPECT_EQ(t, c.b.polled - c.a.polled, 0);
+	EXPECT_EQ(t, c.b.irq_storms, 0);
 	test_print("  %lu interrupts (%lu empty), %lu sleeps for %d reads\n",
-		   b.interrupts - a.interrupts, b.irq_empty - a.irq_empty, b.sleeps - a.sleeps,
-		   IRQ_READS);
-	blk_close(dev);
+		   c.b.interrupts - c.a.interrupts, c.b.irq_empty - c.a.irq_empty,
+		   c.b.sleeps - c.a.sleeps, IRQ_READS);
+	blk_close(c.dev);
 }
 
 struct unmasker {
@@ -300,51 +313,43 @@ static void unmask_later(void *arg)
  */
 TEST(virtio, a_sleeper_is_woken_by_the_interrupt)
 {
-	uint8_t buf[BLK_SECTOR];
-	struct virtio_counts a, b;
 	struct unmasker u;
-	struct test_disk d;
-	struct blkdev *dev;
 	struct thread *th;
+	struct counted c;
 
-	if (!test_disk(&d) || !(dev = open_vda(t)))
+	if (!open_counted(t, &c))
 		return;
-	EXPECT_EQ(t, virtio_blk_gsi(dev, &u.gsi), 0);
-	virtio_counts(&a);
+	EXPECT_EQ(t, virtio_blk_gsi(c.dev, &u.gsi), 0);
 	irq_mask(u.gsi, true);
 	EXPECT_EQ(t, thread_create("vblk-unmask", unmask_later, &u, &th), 0);
-	EXPECT_EQ(t, blk_read(dev, 11, 1, buf), 0);
+	EXPECT_EQ(t, blk_read(c.dev, 11, 1, c.buf), 0);
 	EXPECT_EQ(t, thread_join(th), 0);
-	virtio_counts(&b);
-	EXPECT_EQ(t, check_sector(buf, 11), 0);
-	EXPECT_GE(t, b.sleeps - a.sleeps, 1);
-	EXPECT_EQ(t, b.irq_wakeups - a.irq_wakeups, 1);
-	EXPECT_EQ(t, b.irq_completions - a.irq_completions, 1);
-	EXPECT_EQ(t, b.polled - a.polled, 0);
-	blk_close(dev);
+	virtio_counts(&c.b);
+	EXPECT_EQ(t, check_sector(c.buf, 11), 0);
+	EXPECT_GE(t, c.b.sleeps - c.a.sleeps, 1);
+	EXPECT_EQ(t, c.b.irq_wakeups - c.a.irq_wakeups, 1);
+	EXPECT_EQ(t, c.b.irq_completions - c.a.irq_completions, 1);
+	EXPECT_EQ(t, c.b.polled - c.a.polled, 0);
+	blk_close(c.dev);
 }
 
 /* With interrupts off the submitter cannot sleep: it polls, and still gets its data. */
 TEST(virtio, polls_where_it_cannot_sleep)
 {
-	uint8_t buf[BLK_SECTOR];
-	struct virtio_counts a, b;
-	struct test_disk d;
-	struct blkdev *dev;
+	struct counted c;
 
-	if (!test_disk(&d) || !(dev = open_vda(t)))
+	if (!open_counted(t, &c))
 		return;
-	virtio_counts(&a);
 	uint64_t flags = irq_save();
-	int ret = blk_read(dev, 3, 1, buf);
+	int ret = blk_read(c.dev, 3, 1, c.buf);
 
 	irq_restore(flags);
-	virtio_counts(&b);
+	virtio_counts(&c.b);
 	EXPECT_EQ(t, ret, 0);
-	EXPECT_EQ(t, check_sector(buf, 3), 0);
-	EXPECT_EQ(t, b.polled - a.polled, 1);
-	EXPECT_EQ(t, b.sleeps - a.sleeps, 0);
-	blk_close(dev);
+	EXPECT_EQ(t, check_sector(c.buf, 3), 0);
+	EXPECT_EQ(t, c.b.polled - c.a.polled, 1);
+	EXPECT_EQ(t, c.b.sleeps - c.a.sleeps, 0);
+	blk_close(c.dev);
 }
 
 struct opener {
