@@ -31,7 +31,8 @@
  *
  * Interrupt storms: an interrupt that finds nothing in the used ring is
  * counted (irq_empty; it happens legitimately when a poller reaped first,
- * or for a configuration change); VBLK_STORM of them in a row mask the
+ * or for a configuration change); VBLK_STORM of them in a row, with no
+ * answer from the device meanwhile (reaped by anyone), mask the
  * line at the IOAPIC, say so once, and the disk polls from then on
  * (irq_storms).  A sleeper also looks at the ring itself every
  * VBLK_RECHECK_NS, so a lost or masked interrupt costs time, not a hang.
@@ -122,6 +123,7 @@ static void say(struct vblk *vb, const char *what, const char *why)
 	       vb->logged == VBLK_LOG_MAX ? " (further reports only counted)" : "");
 }
 
+/* arg: non-NULL when the interrupt handler drains (for the counters). */
 static void drain_one(void *token, void *arg)
 {
 	complete(token, -EIO, arg != NULL);
@@ -153,6 +155,7 @@ static unsigned reap(struct vblk *vb, bool from_irq)
 		if (ret == -EAGAIN)
 			return n;
 		n++;
+		vb->empty_run = 0; /* the device answered: not a storm, whoever reaps */
 		if (ret == -EINVAL || ret == -EIO) {
 			virtio_count(&virtio_stat.bad_used);
 			trace_vblk_bad_used(vb->dev.name, ret);
@@ -198,9 +201,7 @@ static void vblk_irq(void *arg)
 	uint64_t flags = spin_lock_irqsave(&vb->lock);
 
 	n = reap(vb, true);
-	if (n) {
-		vb->empty_run = 0;
-	} else if (++vb->empty_run == VBLK_STORM) {
+	if (!n && ++vb->empty_run == VBLK_STORM) {
 		storm = true;
 		say(vb, "interrupt masked",
 		    "it kept coming with nothing in the used ring; polling");
