@@ -33,6 +33,9 @@ struct cpu {
 	struct address_space *as; /* [c] the address space in CR3 (NULL: kernel only) */
 	uint32_t apic_id;	  /* [i] its local APIC's id, for IPIs */
 	struct thread *thread;	  /* [c] the running thread (thread_current()) */
+	/* [c] the application state last in the FPU registers (arch_user_switch()) */
+	const struct user_state *fpu_owner;
+	uint64_t user_fs, user_gs; /* [c] the FS base and the parked user GS base in the MSRs */
 };
 
 extern struct cpu *cpus[CONFIG_MAX_CPUS];

@@ -598,10 +598,35 @@ void sched_init_ap(unsigned cpu, struct thread *idle)
 	this_cpu()->thread = idle;
 }
 
+/*
+ * The caller goes behind every thread waiting here (POSIX sched_yield: the
+ * end of its priority's queue): a fair thread takes a virtual run time
+ * just past the largest queued, so another thread runs whenever one waits,
+ * at the price of whatever lead the caller had.  A real-time thread goes
+ * behind those of its own priority (queue_add() puts equals in order).
+ */
 void thread_yield(void)
 {
-	need_resched();
-	schedule();
+	uint64_t flags;
+	struct runqueue *rq;
+
+	if (!started)
+		return;
+	flags = irq_save();
+	rq = this_rq();
+	raw_spin_lock(&rq->lock);
+	struct thread *cur = rq->current;
+
+	if (cur != rq->idle && !cur->prio && !list_empty(&rq->fair)) {
+		uint64_t last = list_entry(rq->fair.prev, struct thread, rq_link)->vruntime;
+
+		update_curr(rq, 0);
+		if (cur->vruntime <= last)
+			cur->vruntime = last + 1;
+	}
+	sched_switch_away(rq);
+	raw_spin_unlock(&this_rq()->lock);
+	irq_restore(flags);
 }
 
 void thread_sleep_ns(uint64_t ns)

@@ -158,6 +158,49 @@ TEST(sched, sleep_is_accurate)
 }
 
 /*
+ * thread_yield() puts the caller behind every waiting thread: two fair
+ * threads on one CPU that yield in a loop strictly alternate, whatever
+ * their virtual run times were.
+ */
+struct alternation {
+	volatile int last;    /* who ran last: 0 or 1 */
+	volatile int repeats; /* times a thread found itself last: no switch happened */
+	volatile int started;
+};
+
+static struct alternation alt;
+
+static void alternate(void *arg)
+{
+	int me = (int)(uintptr_t)arg;
+
+	__atomic_fetch_add(&alt.started, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&alt.started, __ATOMIC_SEQ_CST) < 2)
+		thread_yield();
+	for (int i = 0; i < 2000; i++) {
+		if (alt.last == me)
+			alt.repeats++;
+		alt.last = me;
+		thread_yield();
+	}
+}
+
+TEST(sched, yield_runs_the_waiting_thread)
+{
+	unsigned cpu = nr_cpus - 1;
+	struct thread *th[2];
+
+	alt = (struct alternation){ -1, 0, 0 };
+	for (uintptr_t i = 0; i < 2; i++)
+		EXPECT_EQ(t, thread_create_on((int)cpu, "yielder", alternate, (void *)i, &th[i]),
+			  0);
+	for (int i = 0; i < 2; i++)
+		thread_join(th[i]);
+	/* the last of one thread's turns may find the other gone */
+	EXPECT_LE(t, alt.repeats, 1);
+}
+
+/*
  * Tickless: a CPU running one thread, with nobody asleep on it, takes no
  * timer interrupt at all; give it a second CPU-bound thread and slices end
  * by the timer (so the counter is shown to count).

@@ -125,6 +125,66 @@ static int moves_to(pthread_t t, int cpu)
 	return 0;
 }
 
+/*
+ * Each thread's SSE registers are its own across switches: two threads on
+ * one CPU yield to each other between steps of a computation held in
+ * registers, and sleep now and then (a thread that wakes on a CPU nobody
+ * else used keeps its registers without a reload).
+ */
+/* A system call with x kept in %xmm8 across it: the kernel must give it back. */
+static double syscall_keeping(double x, long nr, long a0, long a1)
+{
+	register double r __asm__("xmm8") = x;
+	register long rdi __asm__("rdi") = a0, rsi __asm__("rsi") = a1;
+
+	__asm__ volatile("syscall"
+			 : "+a"(nr), "+x"(r), "+r"(rdi), "+r"(rsi)
+			 :
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
+static void *fpu_worker(void *arg)
+{
+	double seed = *(double *)arg, x = seed;
+	struct timespec ms = { 0, 1000000 };
+
+	for (int i = 0; i < 400; i++) {
+		x = syscall_keeping(x * 1.0001 + seed, SYS_sched_yield, 0, 0);
+		if (i % 100 == 0)
+			x = syscall_keeping(x, SYS_nanosleep, (long)&ms, 0);
+	}
+	*(double *)arg = x;
+	return NULL;
+}
+
+static double fpu_expected(double seed)
+{
+	double x = seed;
+
+	for (int i = 0; i < 400; i++)
+		x = x * 1.0001 + seed;
+	return x;
+}
+
+static void fpu_switches(void)
+{
+	double v[2] = { 3.0, 7.0 };
+	pthread_t t[2];
+	cpu_set_t one, all;
+
+	sched_getaffinity(0, sizeof(all), &all);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one); /* the threads inherit it: both on this CPU */
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, fpu_worker, &v[i]);
+	sched_setaffinity(0, sizeof(all), &all);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	check(v[0] == fpu_expected(3.0) && v[1] == fpu_expected(7.0), "fpu_state_per_thread");
+}
+
 /* sched_setaffinity moves the caller, a new thread inherits it, another thread is moved. */
 static void affinity(void)
 {
@@ -275,6 +335,7 @@ int main(int argc, char **argv)
 		raise(SIGUSR1);
 	}
 	check(x > 3325.25 && x < 3325.26, "fpu_state_kept");
+	fpu_switches();
 
 	printf("%s\n", failed ? "SOME FAILED" : "ALL PASSED");
 	return failed ? 1 : 0;

@@ -14,8 +14,12 @@
  * ring 3), so nothing the application does to GS can reach the kernel.
  *
  * The kernel is built without SSE, so the application's FPU/SSE registers
- * stay in the CPU while it is in the kernel; they are saved and restored
- * (FXSAVE/FXRSTOR) only when another application thread takes the CPU.
+ * stay in the CPU while it is in the kernel; they are saved (FXSAVE) when
+ * the thread is switched out, and loaded (FXRSTOR) when it is switched in
+ * unless the CPU's registers still hold exactly that image: the thread
+ * last ran here and no other application thread has run here since (a
+ * thread that blocks and wakes on an otherwise idle CPU).  The FS and GS
+ * base MSRs are written only when they change.
  */
 #ifndef OSPREY_ARCH_USER_H
 #define OSPREY_ARCH_USER_H
@@ -39,6 +43,12 @@ struct user_state {
 	uint8_t fpu[512] __attribute__((aligned(16))); /* [t] FXSAVE area while switched out */
 	uint64_t fs_base;			       /* [t] */
 	uint64_t gs_base;			       /* [t] */
+	/*
+	 * [t] the CPU whose FPU registers were last loaded from or saved into
+	 * fpu (-1: none): with that CPU's fpu_owner, says whether they still
+	 * match the image.
+	 */
+	int fpu_cpu;
 };
 
 /* The ring-3 register frame of a thread whose kernel stack ends at top. */

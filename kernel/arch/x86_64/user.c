@@ -73,6 +73,7 @@ void arch_user_state_init(struct user_state *u)
 	u->fpu[1] = 0x03;
 	u->fpu[24] = 0x80;
 	u->fpu[25] = 0x1f;
+	u->fpu_cpu = -1;
 }
 
 /*
@@ -81,16 +82,36 @@ void arch_user_state_init(struct user_state *u)
  */
 void arch_user_switch(struct user_state *prev, struct user_state *next, uintptr_t next_stack_top)
 {
+	struct cpu *c = this_cpu();
+
+	/*
+	 * The registers equal prev's image after the save; they stay so until
+	 * another state is loaded here, which resets fpu_owner.  A state that
+	 * ran elsewhere meanwhile has another fpu_cpu (or was freed and made
+	 * again, with -1), so a stale fpu_owner never matches it.
+	 */
 	if (prev) {
 		__asm__ volatile("fxsave64 %0" : "=m"(prev->fpu));
-		prev->gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+		prev->fpu_cpu = (int)c->id;
+		c->fpu_owner = prev;
 	}
 	if (!next)
 		return;
-	__asm__ volatile("fxrstor64 %0" : : "m"(next->fpu));
-	wrmsr(MSR_FS_BASE, next->fs_base);
-	wrmsr(MSR_KERNEL_GS_BASE, next->gs_base);
-	this_cpu()->kstack_top = next_stack_top;
+	if (c->fpu_owner != next || next->fpu_cpu != (int)c->id) {
+		__asm__ volatile("fxrstor64 %0" : : "m"(next->fpu));
+		next->fpu_cpu = (int)c->id;
+		c->fpu_owner = next;
+	}
+	/* CR4.FSGSBASE is off: the bases change only through arch_user_set_fs/gs. */
+	if (c->user_fs != next->fs_base) {
+		wrmsr(MSR_FS_BASE, next->fs_base);
+		c->user_fs = next->fs_base;
+	}
+	if (c->user_gs != next->gs_base) {
+		wrmsr(MSR_KERNEL_GS_BASE, next->gs_base);
+		c->user_gs = next->gs_base;
+	}
+	c->kstack_top = next_stack_top;
 	arch_set_rsp0(next_stack_top);
 }
 
@@ -114,12 +135,14 @@ void arch_user_set_fs(struct user_state *u, uint64_t base)
 {
 	u->fs_base = base;
 	wrmsr(MSR_FS_BASE, base);
+	this_cpu()->user_fs = base;
 }
 
 void arch_user_set_gs(struct user_state *u, uint64_t base)
 {
 	u->gs_base = base;
 	wrmsr(MSR_KERNEL_GS_BASE, base); /* SWAPGS on the way out loads it */
+	this_cpu()->user_gs = base;
 }
 
 void arch_syscall(struct trap_frame *tf)
