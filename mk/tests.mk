@@ -5,10 +5,12 @@
 
 UNIT_SRCS := $(wildcard tests/unit/*.c) lib/format.c lib/glob.c lib/test.c \
 	kernel/mm/buddy.c kernel/mm/slab.c kernel/mm/pcache.c \
-	kernel/core/cmdline.c kernel/drivers/acpi/tables.c kernel/arch/x86_64/bootinfo.c
+	kernel/core/cmdline.c kernel/drivers/acpi/tables.c kernel/arch/x86_64/bootinfo.c \
+	kernel/drivers/virtio/virtq.c kernel/drivers/virtio/blk_check.c
 UNIT_BIN := $(HB)/unit-tests
 
-$(UNIT_BIN): $(UNIT_SRCS) $(wildcard include/osprey/*.h) kernel/mm/internal.h kernel/mm/pcache.h
+$(UNIT_BIN): $(UNIT_SRCS) $(wildcard include/osprey/*.h) kernel/mm/internal.h kernel/mm/pcache.h \
+	kernel/drivers/virtio/virtq.h kernel/drivers/virtio/vblk.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN_CFLAGS) $(UNIT_SRCS) -o $@
 
@@ -23,7 +25,15 @@ KTEST_TIMEOUT ?= 120
 # Every in-kernel test on each machine Osprey boots on, with 1, 2 and 4
 # CPUs, and once more in a 4 MiB guest (the memory floor, docs/memory.md).
 KTEST_RUNS := microvm:1 microvm:2 microvm:4 q35:2 pc:1
-check-kernel: $(KERNEL) $(OSPREY)
+# The virtio tests again with a disk of known contents attached (virtio-mmio
+# on microvm), writable and read-only, with 1 and 2 CPUs; the tests learn the
+# disk's size and mode from --env=OSPREY_TEST_DISK (tests/kernel/virtio_blk_test.c).
+MKTESTDISK := $(HB)/mktestdisk
+TESTDISK_SECTORS := 2048
+$(MKTESTDISK): tests/kernel/disk/mktestdisk.c
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< -o $@
+check-kernel: $(KERNEL) $(OSPREY) $(MKTESTDISK)
 	$(Q)st=0; for r in $(KTEST_RUNS); do \
 		m=$${r%%:*}; c=$${r##*:}; \
 		echo "-- kernel tests on $$m with $$c CPUs ($(MODE))"; \
@@ -31,6 +41,14 @@ check-kernel: $(KERNEL) $(OSPREY)
 	done; \
 	echo "-- kernel tests in a 4 MiB guest"; \
 	$(OSPREY) test --kernel $(KERNEL) -m 4M --timeout $(KTEST_TIMEOUT) || st=1; \
+	for c in 1 2; do for mode in rw ro; do \
+		img=$(B)/testdisk-$$mode-$$c.img; \
+		$(MKTESTDISK) $$img $(TESTDISK_SECTORS) || st=1; \
+		if [ $$mode = ro ]; then d=$$img,ro; else d=$$img; fi; \
+		echo "-- virtio tests with a $$mode disk, $$c CPUs ($(MODE))"; \
+		$(OSPREY) test --kernel $(KERNEL) -c $$c --disk $$d --timeout $(KTEST_TIMEOUT) \
+			-e "--env=OSPREY_TEST_DISK=$$mode:$(TESTDISK_SECTORS)" 'virtio*' || st=1; \
+	done; done; \
 	exit $$st
 
 # The same tests in the debug build (assertions, debug allocator, lock checker),
@@ -116,6 +134,7 @@ FUZZ_RUNS ?= 1000000
 FUZZ_SRCS_cmdline := kernel/core/cmdline.c lib/format.c
 FUZZ_SRCS_acpi := kernel/drivers/acpi/tables.c
 FUZZ_SRCS_bootinfo := kernel/arch/x86_64/bootinfo.c
+FUZZ_SRCS_virtq := kernel/drivers/virtio/virtq.c kernel/drivers/virtio/blk_check.c
 
 $(HB)/fuzz/%: tests/fuzz/%.c
 	@mkdir -p $(dir $@)

@@ -1,5 +1,6 @@
 /*
- * ACPI: just enough to power the machine off (FADT and the \_S5 sleep type).
+ * ACPI: just enough to power the machine off (FADT and the \_S5 sleep type),
+ * find the CPUs and find the IOAPICs (MADT).
  * The table parsers take plain byte buffers so that the host unit tests and
  * the fuzz target run the same code as the kernel.
  */
@@ -39,6 +40,19 @@ int acpi_find_s5(const uint8_t *aml, size_t len, uint8_t *slp_typ);
  */
 int acpi_parse_madt(const uint8_t *buf, size_t len, uint32_t *ids, unsigned max, unsigned *n);
 /*
+ * The IOAPICs a MADT lists (type 1 entries of at least 12 bytes): into
+ * out[max], the count in *n (entries past max are counted but dropped).
+ * Nothing is checked of the addresses: the caller maps them and asks the
+ * IOAPIC itself how many pins it has.
+ */
+struct acpi_ioapic {
+	uint8_t id;
+	uint32_t address;  /* physical, its register window */
+	uint32_t gsi_base; /* the GSI of its pin 0 */
+};
+int acpi_parse_madt_ioapics(const uint8_t *buf, size_t len, struct acpi_ioapic *out, unsigned max,
+			    unsigned *n);
+/*
  * The same from an MP configuration table ("PCMP"), the fallback that
  * microvm and Firecracker also provide.
  */
@@ -48,5 +62,7 @@ int mp_parse_config(const uint8_t *buf, size_t len, uint32_t *ids, unsigned max,
 void acpi_power_off(void);
 /* Kernel side: the CPUs from the MADT, else the MP table; -ENOENT if neither. */
 int acpi_cpu_ids(uint32_t *ids, unsigned max, unsigned *n);
+/* Kernel side: the IOAPICs from the MADT; -ENOENT without one. */
+int acpi_ioapics(struct acpi_ioapic *out, unsigned max, unsigned *n);
 
 #endif

@@ -10,9 +10,24 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CMDLINE_MAX_ARGS 64
 #define CMDLINE_MAX_ENV 64
+#define CMDLINE_MAX_VIRTIO_MMIO 32
+
+/*
+ * A virtio-mmio device a VMM names on the command line, as Linux reads it:
+ * virtio_mmio.device=SIZE@BASE:IRQ[:ID] (SIZE may end in K, M or G; SIZE
+ * and BASE decimal or 0x hex).  QEMU's microvm (with ACPI off) and
+ * Firecracker append such words after everything else; the kernel takes
+ * them there, and among its options, never as the program or its arguments.
+ */
+#define CMDLINE_VIRTIO_MMIO "virtio_mmio.device="
+struct cmdline_virtio_mmio {
+	uint64_t base, size;
+	uint32_t irq;
+};
 
 enum poweroff_method { POWEROFF_AUTO, POWEROFF_ACPI, POWEROFF_RESET };
 
@@ -37,6 +52,8 @@ struct boot_options {
 	char *argv[CMDLINE_MAX_ARGS + 1]; /* the application and its arguments */
 	int envc;
 	char *envp[CMDLINE_MAX_ENV + 1]; /* from --env=K=V */
+	int virtio_mmio_n;
+	struct cmdline_virtio_mmio virtio_mmio[CMDLINE_MAX_VIRTIO_MMIO];
 };
 
 extern struct boot_options boot_options;

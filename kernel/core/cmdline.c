@@ -189,6 +189,85 @@ static int apply(const struct option *opt, char *value, struct boot_options *o, 
 	}
 }
 
+/* A number, decimal or 0x hex, into *out; the first byte after it in *end. */
+static int parse_u64(const char *s, uint64_t *out, const char **end)
+{
+	uint64_t v = 0;
+	unsigned base = 10, digits = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (;; s++, digits++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			break;
+		if (__builtin_mul_overflow(v, (uint64_t)base, &v) ||
+		    __builtin_add_overflow(v, (uint64_t)d, &v))
+			return -EINVAL;
+	}
+	if (!digits)
+		return -EINVAL;
+	*out = v;
+	*end = s;
+	return 0;
+}
+
+/* virtio_mmio.device=SIZE@BASE:IRQ[:ID] */
+static int parse_virtio_mmio(const char *w, struct boot_options *o, char *err, size_t errlen)
+{
+	struct cmdline_virtio_mmio d;
+	const char *p = w + strlen(CMDLINE_VIRTIO_MMIO);
+	uint64_t irq, id, shift = 0;
+
+	if (parse_u64(p, &d.size, &p))
+		goto bad;
+	if (*p == 'K' || *p == 'k')
+		shift = 10;
+	else if (*p == 'M' || *p == 'm')
+		shift = 20;
+	else if (*p == 'G' || *p == 'g')
+		shift = 30;
+	if (shift) {
+		p++;
+		if (d.size > (UINT64_MAX >> shift))
+			goto bad;
+		d.size <<= shift;
+	}
+	if (*p++ != '@' || parse_u64(p, &d.base, &p) || *p++ != ':' || parse_u64(p, &irq, &p) ||
+	    irq > 0xffff)
+		goto bad;
+	if (*p == ':' && parse_u64(p + 1, &id, &p))
+		goto bad;
+	if (*p || d.size == 0 || d.base + d.size < d.base)
+		goto bad;
+	if (o->virtio_mmio_n == CMDLINE_MAX_VIRTIO_MMIO) {
+		format_snprintf(err, errlen, "too many virtio_mmio.device words (at most %d)",
+				CMDLINE_MAX_VIRTIO_MMIO);
+		return -EINVAL;
+	}
+	d.irq = (uint32_t)irq;
+	o->virtio_mmio[o->virtio_mmio_n++] = d;
+	return 0;
+bad:
+	format_snprintf(err, errlen, "bad word '%.48s' (expected virtio_mmio.device=SIZE@BASE:IRQ)",
+			w);
+	return -EINVAL;
+}
+
+static bool is_virtio_mmio(const char *w)
+{
+	return strncmp(w, CMDLINE_VIRTIO_MMIO, strlen(CMDLINE_VIRTIO_MMIO)) == 0;
+}
+
 int cmdline_parse(char *buf, struct boot_options *o, char *err, size_t errlen)
 {
 	char *words[CMDLINE_MAX_ARGS];
@@ -201,9 +280,26 @@ int cmdline_parse(char *buf, struct boot_options *o, char *err, size_t errlen)
 	ret = split(buf, words, CMDLINE_MAX_ARGS, &n, err, errlen);
 	if (ret)
 		return ret;
+	/* The VMM's words at the end are the kernel's, in their order. */
+	int vm = n;
+
+	while (vm > 0 && is_virtio_mmio(words[vm - 1]))
+		vm--;
+	for (int k = vm; k < n; k++) {
+		ret = parse_virtio_mmio(words[k], o, err, errlen);
+		if (ret)
+			return ret;
+	}
+	n = vm;
 	for (i = 0; i < n; i++) {
 		char *w = words[i];
 
+		if (is_virtio_mmio(w)) {
+			ret = parse_virtio_mmio(w, o, err, errlen);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (w[0] != '-' || w[1] != '-')
 			break;
 		if (!w[2]) {

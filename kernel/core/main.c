@@ -108,7 +108,11 @@ void kmain(void)
 	bootchart_mark("mm");
 	time_init();
 	bootchart_mark("clock");
-	/* The file tree is mounted on first use (kernel/fs/vfs.c). */
+	/*
+	 * The file tree is mounted on first use (kernel/fs/vfs.c), and the
+	 * virtio devices are found on the first lookup of a block device
+	 * (kernel/drivers/block/block.c, docs/virtio.md).
+	 */
 
 	if (boot_options.bootchart)
 		bootchart_print();

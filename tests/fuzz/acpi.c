@@ -1,6 +1,7 @@
 /*
  * libFuzzer target for the ACPI table parsers (kernel/drivers/acpi/tables.c):
- * the input is used as a FADT, DSDT AML, a MADT and an MP configuration table.  ASan catches any read past
+ * the input is used as a FADT, DSDT AML, a MADT (CPUs and IOAPICs) and an MP
+ * configuration table.  ASan catches any read past
  * the buffer; the checks below catch results that break the contracts.
  */
 #include <stdint.h>
@@ -32,6 +33,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = acpi_parse_madt(buf, size, ids, 8, &n);
 	if (r != 0 && r != -22)
 		abort();
+	struct acpi_ioapic io[4];
+	unsigned nio;
+
+	r = acpi_parse_madt_ioapics(buf, size, io, 4, &nio);
+	if (r != 0 && r != -22)
+		abort();
+	/* every IOAPIC entry is at least 12 bytes of a table no longer than size */
+	if (r == 0 && (size_t)nio * 12 > size)
+		abort();
+	if (r != 0 && nio != 0 && r == -22 && acpi_check_table(buf, size, "APIC") != 0)
+		abort(); /* a refused table yields nothing */
 	r = mp_parse_config(buf, size, ids, 8, &n);
 	if (r != 0 && r != -22)
 		abort();

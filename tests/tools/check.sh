@@ -128,6 +128,14 @@ run "$OSPREY" run --kernel "$K" --dry-run -e ""
 if has "-append"; then fail dry.empty_cmdline "empty -e gave -append"; else pass dry.empty_cmdline; fi
 OSPREY_KERNEL=$K run "$OSPREY" run --dry-run
 expect dry.kernel_env 0 "-kernel $K "
+run "$OSPREY" run --kernel "$K" --dry-run --disk "$K" --disk "$K,ro"
+expect dry.disk 0 "-global virtio-mmio.force-legacy=false" \
+	"-drive file=$K,if=none,format=raw,id=disk0 -device virtio-blk-device,drive=disk0" \
+	"-drive file=$K,if=none,format=raw,id=disk1,readonly=on -device virtio-blk-device,drive=disk1"
+run "$OSPREY" run --kernel "$K" --dry-run --machine q35 --disk "$K"
+expect_err dry.disk_needs_pci 2 "osprey: run: --disk on q35 needs PCI, not yet (virtio-mmio: --machine microvm)"
+run "$OSPREY" test --kernel "$K" --disk "$T/nope.img"
+expect_err dry.disk_missing 2 "osprey: disk $T/nope.img: No such file or directory"
 
 # --- osprey run PROGRAM: an image around a host program ---
 # Run from a folder of our own (modules/ linked in), so that the images the

@@ -172,6 +172,12 @@ static void test_opts_errors(void)
 		{ CMD_TEST, "--dry-run", "unknown option '--dry-run'" },
 		{ CMD_TEST, "--env A=b", "unknown option '--env'" },
 		{ CMD_TEST, "a b", "unexpected argument 'b'" },
+		{ CMD_RUN, "--disk ,ro", "--disk ',ro': expected FILE or FILE,ro" },
+		{ CMD_RUN, "--disk d.img --machine q35", "--disk on q35 needs PCI, not yet" },
+		{ CMD_TEST, "--machine pc --disk d.img", "--disk on pc needs PCI, not yet" },
+		{ CMD_RUN,
+		  "--disk a --disk a --disk a --disk a --disk a --disk a --disk a --disk a --disk a",
+		  "--disk: more than 8 of them" },
 	};
 	struct osprey_opts o;
 	char err[256];
@@ -371,6 +377,39 @@ static void test_qemu_argv(void)
 	EXPECT(qemu_argv(&s, &v) == 0);
 	EXPECT((i = find(v.v, "-M")) > 0 && strcmp(v.v[i + 1], "pc") == 0);
 	EXPECT(find(v.v, "-bios") < 0);
+	strvec_free(&v);
+}
+
+/* --disk: the parsed files, and the QEMU words for each on microvm. */
+static void test_disk_opts(void)
+{
+	struct osprey_opts o;
+	struct qemu_spec s = { .qemu = "q",
+			       .mem = "64M",
+			       .cpus = 1,
+			       .kernel = "k.elf",
+			       .accel = ACCEL_TCG,
+			       .debugcon = "/tmp/d" };
+	struct strvec v;
+	char err[256];
+	int i;
+
+	EXPECT(parse(CMD_TEST, "--disk a,b.img --disk=r.img,ro", &o, err, sizeof(err)) == 0);
+	EXPECT(o.ndisks == 2 && strcmp(o.disks[0].file, "a,b.img") == 0 && !o.disks[0].readonly);
+	EXPECT(strcmp(o.disks[1].file, "r.img") == 0 && o.disks[1].readonly);
+	s.disks = o.disks;
+	s.ndisks = o.ndisks;
+	EXPECT(qemu_argv(&s, &v) == 0);
+	EXPECT((i = find(v.v, "-global")) > 0 &&
+	       strcmp(v.v[i + 1], "virtio-mmio.force-legacy=false") == 0);
+	EXPECT(find(v.v, "file=a,,b.img,if=none,format=raw,id=disk0") > 0);
+	EXPECT(find(v.v, "virtio-blk-device,drive=disk0") > 0);
+	EXPECT(find(v.v, "file=r.img,if=none,format=raw,id=disk1,readonly=on") > 0);
+	EXPECT(find(v.v, "virtio-blk-device,drive=disk1") > 0);
+	strvec_free(&v);
+	s.ndisks = 0;
+	EXPECT(qemu_argv(&s, &v) == 0);
+	EXPECT(find(v.v, "-global") < 0 && find(v.v, "-drive") < 0);
 	strvec_free(&v);
 }
 
@@ -1056,6 +1095,7 @@ int main(void)
 	run("qemu_find", test_qemu_find);
 	run("qemu_argv", test_qemu_argv);
 	run("trace_opts", test_trace_opts);
+	run("disk_opts", test_disk_opts);
 	run("shell_quote", test_shell_quote);
 	run("debugcon_status", test_debugcon_status);
 	run("guest_status", test_guest_status);

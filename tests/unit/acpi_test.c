@@ -103,6 +103,70 @@ TEST(acpi, madt_lists_enabled_cpus)
 	EXPECT_EQ(t, acpi_parse_madt(m, sizeof(m), ids, 4, &n), -22);
 }
 
+/* Writes an IOAPIC entry (type 1, length elen) at e. */
+static uint8_t *put_ioapic(uint8_t *e, uint8_t elen, uint8_t id, uint32_t addr, uint32_t base)
+{
+	e[0] = 1;
+	e[1] = elen;
+	e[2] = id;
+	if (elen >= 12) {
+		memcpy(e + 4, &addr, 4);
+		memcpy(e + 8, &base, 4);
+	}
+	return e + elen;
+}
+
+TEST(acpi, madt_lists_ioapics)
+{
+	/* microvm's two (GSI 0.. and 24..), a local APIC between, a short one */
+	static uint8_t m[36 + 8 + 12 + 8 + 12 + 6];
+	struct acpi_ioapic io[4];
+	uint32_t one = 1;
+	unsigned n = 99;
+	uint8_t *e = m + 44;
+
+	memset(m, 0, sizeof(m));
+	memcpy(m, "APIC", 4);
+	e = put_ioapic(e, 12, 0, 0xfec00000, 0);
+	e[0] = 0;
+	e[1] = 8;
+	memcpy(e + 4, &one, 4);
+	e += 8;
+	e = put_ioapic(e, 12, 1, 0xfec10000, 24);
+	put_ioapic(e, 6, 2, 0, 0); /* too short for its fields: skipped */
+	checksum(m, sizeof(m));
+	EXPECT_EQ(t, acpi_parse_madt_ioapics(m, sizeof(m), io, 4, &n), 0);
+	EXPECT_EQ(t, n, 2);
+	EXPECT_EQ(t, io[0].address, 0xfec00000);
+	EXPECT_EQ(t, io[0].gsi_base, 0);
+	EXPECT_EQ(t, io[1].id, 1);
+	EXPECT_EQ(t, io[1].address, 0xfec10000);
+	EXPECT_EQ(t, io[1].gsi_base, 24);
+	/* the CPUs of the same table: the IOAPICs are not CPUs */
+	uint32_t ids[4];
+
+	EXPECT_EQ(t, acpi_parse_madt(m, sizeof(m), ids, 4, &n), 0);
+	EXPECT_EQ(t, n, 1);
+	/* counted past max, stored up to it */
+	io[1].gsi_base = 77;
+	EXPECT_EQ(t, acpi_parse_madt_ioapics(m, sizeof(m), io, 1, &n), 0);
+	EXPECT_EQ(t, n, 2);
+	EXPECT_EQ(t, io[1].gsi_base, 77);
+	/* an entry running past the table, a bad checksum, a table cut short */
+	m[36 + 8 + 12 + 8 + 1] = 40;
+	checksum(m, sizeof(m));
+	EXPECT_EQ(t, acpi_parse_madt_ioapics(m, sizeof(m), io, 4, &n), -22);
+	m[36 + 8 + 12 + 8 + 1] = 12;
+	checksum(m, sizeof(m));
+	m[50] ^= 1;
+	EXPECT_EQ(t, acpi_parse_madt_ioapics(m, sizeof(m), io, 4, &n), -22);
+	m[50] ^= 1;
+	EXPECT_EQ(t, acpi_parse_madt_ioapics(m, sizeof(m) - 1, io, 4, &n), -22);
+	EXPECT_EQ(t, n, 0);
+	EXPECT_EQ(t, acpi_parse_madt_ioapics(m, sizeof(m), io, 4, &n), 0);
+	EXPECT_EQ(t, n, 2);
+}
+
 TEST(acpi, mp_table_lists_enabled_cpus)
 {
 	static uint8_t c[44 + 20 * 2 + 8];

@@ -146,3 +146,66 @@ TEST(cmdline, bounded)
 	EXPECT_EQ(t, cmdline_parse(big, &o, err, 16), -22);
 	EXPECT_EQ(t, strlen(err), 15);
 }
+
+TEST(cmdline, virtio_mmio_words_are_the_kernels)
+{
+	struct boot_options o;
+	char err[128];
+
+	/* QEMU's microvm (ACPI off) and Firecracker append them after the program's words */
+	EXPECT_EQ(t,
+		  parse("--verbose /app a b virtio_mmio.device=512@0xfeb00000:5 "
+			"virtio_mmio.device=4K@0xd0000000:12:3",
+			&o, err, sizeof(err)),
+		  0);
+	EXPECT_EQ(t, o.argc, 3);
+	EXPECT_STREQ(t, o.argv[0], "/app");
+	EXPECT_STREQ(t, o.argv[2], "b");
+	EXPECT_EQ(t, o.virtio_mmio_n, 2);
+	EXPECT_EQ(t, o.virtio_mmio[0].size, 512);
+	EXPECT_EQ(t, o.virtio_mmio[0].base, 0xfeb00000);
+	EXPECT_EQ(t, o.virtio_mmio[0].irq, 5);
+	EXPECT_EQ(t, o.virtio_mmio[1].size, 4096);
+	EXPECT_EQ(t, o.virtio_mmio[1].base, 0xd0000000);
+	EXPECT_EQ(t, o.virtio_mmio[1].irq, 12);
+
+	/* without a program they are not taken for one; among the options too */
+	EXPECT_EQ(t, parse("virtio_mmio.device=512@0xfeb00200:6", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(t, o.argc, 0);
+	EXPECT_EQ(t, o.virtio_mmio_n, 1);
+	EXPECT_EQ(t,
+		  parse("--test=x virtio_mmio.device=1K@4096:7 --verbose /p", &o, err, sizeof(err)),
+		  0);
+	EXPECT_EQ(t, o.virtio_mmio_n, 1);
+	EXPECT_TRUE(t, o.verbose);
+	EXPECT_EQ(t, o.argc, 1);
+
+	/* in the middle of the program's arguments, a word is the program's */
+	EXPECT_EQ(t, parse("/p virtio_mmio.device=512@0x1000:5 x", &o, err, sizeof(err)), 0);
+	EXPECT_EQ(t, o.argc, 3);
+	EXPECT_EQ(t, o.virtio_mmio_n, 0);
+}
+
+TEST(cmdline, bad_virtio_mmio_words)
+{
+	static const char *const bad[] = {
+		"virtio_mmio.device=",
+		"virtio_mmio.device=512",
+		"virtio_mmio.device=512@",
+		"virtio_mmio.device=512@0x1000",
+		"virtio_mmio.device=512@0x1000:",
+		"virtio_mmio.device=0@0x1000:5",
+		"virtio_mmio.device=512@0x1000:5x",
+		"virtio_mmio.device=512@0xffffffffffffff00:5",
+		"virtio_mmio.device=99999999999G@0:5",
+		"virtio_mmio.device=512@0x1000:70000",
+		"virtio_mmio.device=512@0x:5",
+	};
+	struct boot_options o;
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(t, parse(bad[i], &o, err, sizeof(err)), -22);
+		EXPECT_TRUE(t, contains(err, "virtio_mmio.device"));
+	}
+}

@@ -63,6 +63,9 @@ const char osprey_run_help[] =
 	"      --kernel FILE     kernel ELF; default $OSPREY_KERNEL, else " OSPREY_DEFAULT_KERNEL
 	"\n"
 	"      --initrd FILE     pass FILE as the initrd (the root file system)\n"
+	"      --disk FILE[,ro]  attach the raw image FILE as a virtio-blk disk (vda, vdb,\n"
+	"                        ... in order; ',ro' read-only); microvm only (q35 and pc\n"
+	"                        need PCI, not yet); repeatable, at most 8\n"
 	"      --image NAME      build build/images/NAME.img from modules/NAME and what it\n"
 	"                        requires (when it changed), and boot it as the root;\n"
 	"                        with PROGRAM, the module to build around it (default base)\n"
@@ -100,6 +103,8 @@ const char osprey_test_help[] =
 	"                        '--apic=xapic --timer=oneshot')\n"
 	"      --kernel FILE     kernel ELF; default $OSPREY_KERNEL, else " OSPREY_DEFAULT_KERNEL
 	"\n"
+	"      --disk FILE[,ro]  attach the raw image FILE as a virtio-blk disk in every\n"
+	"                        boot (see osprey run --help); microvm only\n"
 	"      --timeout SEC     limit for each boot; default 60; 0 = none\n"
 	"  -v, --verbose         show every boot's QEMU command line and console\n"
 	"  -h, --help            this text\n"

@@ -39,6 +39,7 @@ enum opt_id {
 	OPT_TRACE_OUT,
 	OPT_ADD,
 	OPT_ENV,
+	OPT_DISK,
 };
 
 struct opt_def {
@@ -67,6 +68,7 @@ static const struct opt_def opt_table[] = {
 	{ 0, "trace-out", true, CMD_RUN, OPT_TRACE_OUT },
 	{ 0, "add", true, CMD_RUN, OPT_ADD },
 	{ 0, "env", true, CMD_RUN, OPT_ENV },
+	{ 0, "disk", true, CMD_RUN | CMD_TEST, OPT_DISK },
 };
 
 static const char *const machine_names[] = {
@@ -196,6 +198,30 @@ int parse_accel(const char *s, enum accel *out)
 }
 
 /* Apply one option; `name` is how the user spelled it, for the error line. */
+/* FILE or FILE,ro: the file's name is kept without the suffix. */
+static int parse_disk(const char *name, const char *val, struct osprey_opts *o, char *err,
+		      size_t errlen)
+{
+	size_t len = strlen(val);
+	bool ro = len >= 3 && strcmp(val + len - 3, ",ro") == 0;
+	struct osprey_disk *d;
+
+	if (ro)
+		len -= 3;
+	if (len == 0)
+		return osprey_fail(err, errlen, "%s '%s': expected FILE or FILE,ro", name, val);
+	if (o->ndisks == OSPREY_MAX_DISKS)
+		return osprey_fail(err, errlen, "%s: more than %d of them", name, OSPREY_MAX_DISKS);
+	d = &o->disks[o->ndisks];
+	if (len >= sizeof(d->file))
+		return osprey_fail(err, errlen, "%s: file name too long", name);
+	memcpy(d->file, val, len);
+	d->file[len] = 0;
+	d->readonly = ro;
+	o->ndisks++;
+	return 0;
+}
+
 static int apply(const struct opt_def *d, const char *name, const char *val, struct osprey_opts *o,
 		 char *err, size_t errlen)
 {
@@ -292,6 +318,8 @@ static int apply(const struct opt_def *d, const char *name, const char *val, str
 					   OSPREY_MAX_ENVS);
 		o->envs[o->nenvs++] = val;
 		return 0;
+	case OPT_DISK:
+		return parse_disk(name, val, o, err, errlen);
 	}
 	return osprey_fail(err, errlen, "%s: internal error", name);
 }
@@ -405,6 +433,11 @@ int opts_parse(enum osprey_cmd cmd, int argc, char **argv, struct osprey_opts *o
 	}
 	if (o->trace_out && !o->trace)
 		return osprey_fail(err, errlen, "%s: --trace-out needs --trace", cmd_name(cmd));
+	if (o->ndisks && o->machine != MACHINE_MICROVM)
+		return osprey_fail(
+			err, errlen,
+			"%s: --disk on %s needs PCI, not yet (virtio-mmio: --machine microvm)",
+			cmd_name(cmd), machine_name(o->machine));
 	if (o->nadds && !o->prog)
 		return osprey_fail(
 			err, errlen,

@@ -36,6 +36,7 @@
 #define OSPREY_DEFAULT_KERNEL "build/release/osprey.elf"
 #define OSPREY_GDB_PORT 1234
 #define OSPREY_MAX_ADDS 64	     /* --add options of one run */
+#define OSPREY_MAX_DISKS 8	     /* --disk: microvm has 8 virtio-mmio transports without ACPI */
 #define OSPREY_MAX_ENVS 64	     /* --env options of one run (the kernel takes 64) */
 #define OSPREY_RUN_CACHE "build/run" /* images made by `osprey run PROGRAM` */
 
@@ -55,6 +56,12 @@ enum accel {
 	ACCEL_KVM,
 	ACCEL_TCG,
 	ACCEL_PVM, /* KVM through the kvm_pvm nested hypervisor: tests of x2APIC and TSC-deadline */
+};
+
+/* A disk: --disk FILE[,ro], a virtio-blk device on microvm. */
+struct osprey_disk {
+	char file[4096]; /* FILE without ",ro" */
+	bool readonly;
 };
 
 /* What the user asked for; strings point into argv or the environment. */
@@ -78,6 +85,8 @@ struct osprey_opts {
 	unsigned int nadds;
 	const char *envs[OSPREY_MAX_ENVS]; /* run only: --env K=V */
 	unsigned int nenvs;
+	struct osprey_disk disks[OSPREY_MAX_DISKS]; /* --disk FILE[,ro] */
+	unsigned int ndisks;
 	bool debug;
 	bool dry_run;
 	bool verbose;
@@ -129,11 +138,13 @@ struct qemu_spec {
 	enum accel accel; /* resolved: ACCEL_KVM, ACCEL_TCG or ACCEL_PVM */
 	const char *bios; /* NULL, or firmware for q35/pc */
 	const char *kernel;
-	const char *initrd;	/* NULL = none */
-	const char *cmdline;	/* NULL or "" = no -append */
-	const char *debugcon;	/* file that receives port 0xe9 */
-	const char *trace_file; /* NULL, or the file that receives the trace port (COM2) */
-	bool debug;		/* gdb stub, start paused */
+	const char *initrd;		 /* NULL = none */
+	const char *cmdline;		 /* NULL or "" = no -append */
+	const char *debugcon;		 /* file that receives port 0xe9 */
+	const char *trace_file;		 /* NULL, or the file that receives the trace port (COM2) */
+	const struct osprey_disk *disks; /* ndisks virtio-blk disks (microvm only) */
+	unsigned int ndisks;
+	bool debug; /* gdb stub, start paused */
 };
 
 int qemu_argv(const struct qemu_spec *s, struct strvec *out);

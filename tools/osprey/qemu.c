@@ -182,21 +182,44 @@ int qemu_find(const char *path_env, char *out, size_t outlen)
 	return -ENOENT;
 }
 
-/* A ',' inside a QEMU option value is written ",,". */
-static int push_chardev_file(struct strvec *v, const char *id, const char *path)
+/* A ',' inside a QEMU option value is written ",,"; NULL when out of memory. */
+static char *qemu_escape(const char *s)
 {
-	char *esc = malloc(strlen(path) * 2 + 1), *q = esc;
-	int ret;
+	char *esc = malloc(strlen(s) * 2 + 1), *q = esc;
 
 	if (!esc)
-		return -ENOMEM;
-	for (const char *c = path; *c; c++) {
+		return NULL;
+	for (const char *c = s; *c; c++) {
 		*q++ = *c;
 		if (*c == ',')
 			*q++ = ',';
 	}
 	*q = '\0';
+	return esc;
+}
+
+static int push_chardev_file(struct strvec *v, const char *id, const char *path)
+{
+	char *esc = qemu_escape(path);
+	int ret;
+
+	if (!esc)
+		return -ENOMEM;
 	ret = strvec_pushf(v, "file,id=%s,path=%s", id, esc);
+	free(esc);
+	return ret;
+}
+
+/* file=F,if=none,format=raw,id=diskN[,readonly=on] */
+static int push_drive(struct strvec *v, const struct osprey_disk *d, unsigned int i)
+{
+	char *esc = qemu_escape(d->file);
+	int ret;
+
+	if (!esc)
+		return -ENOMEM;
+	ret = strvec_pushf(v, "file=%s,if=none,format=raw,id=disk%u%s", esc, i,
+			   d->readonly ? ",readonly=on" : "");
 	free(esc);
 	return ret;
 }
@@ -255,6 +278,17 @@ int qemu_argv(const struct qemu_spec *s, struct strvec *out)
 	if (s->initrd) {
 		ret |= strvec_push(&v, "-initrd");
 		ret |= strvec_push(&v, s->initrd);
+	}
+	if (s->ndisks) {
+		/* QEMU's virtio-mmio transports are legacy (version 1) unless told otherwise */
+		ret |= strvec_push(&v, "-global");
+		ret |= strvec_push(&v, "virtio-mmio.force-legacy=false");
+	}
+	for (unsigned int i = 0; i < s->ndisks; i++) {
+		ret |= strvec_push(&v, "-drive");
+		ret |= push_drive(&v, &s->disks[i], i);
+		ret |= strvec_push(&v, "-device");
+		ret |= strvec_pushf(&v, "virtio-blk-device,drive=disk%u", i);
 	}
 	if (s->cmdline && *s->cmdline) {
 		ret |= strvec_push(&v, "-append");

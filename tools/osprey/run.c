@@ -572,6 +572,9 @@ int host_prepare(const struct osprey_opts *o, struct qemu_spec *spec, char *qemu
 		return OSPREY_EXIT_USAGE;
 	if (o->initrd && check_file("initrd", o->initrd))
 		return OSPREY_EXIT_USAGE;
+	for (unsigned int i = 0; i < o->ndisks; i++)
+		if (check_file("disk", o->disks[i].file))
+			return OSPREY_EXIT_USAGE;
 	memset(spec, 0, sizeof(*spec));
 	kvm_probe("", &probe);
 	if (accel_resolve(o->accel, &probe, &spec->accel, err, sizeof(err))) {
@@ -593,6 +596,8 @@ int host_prepare(const struct osprey_opts *o, struct qemu_spec *spec, char *qemu
 	spec->bios = machine_bios(o->machine);
 	spec->kernel = o->kernel;
 	spec->initrd = o->initrd;
+	spec->disks = o->disks;
+	spec->ndisks = o->ndisks;
 	spec->cmdline = o->cmdline;
 	spec->debug = o->debug;
 	return 0;

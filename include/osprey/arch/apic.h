@@ -10,6 +10,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * The kernel's interrupt vectors, all named here and nowhere else: 0..31
+ * are the CPU's exceptions (trap.h names those it handles); device
+ * interrupts get one each from VEC_DEVICE_FIRST..VEC_DEVICE_LAST, handed
+ * out by irq_attach() (kernel/arch/x86_64/irq.c); the local APIC's own
+ * sit above them (a higher vector is a higher priority class).
+ */
+#define VEC_DEVICE_FIRST 0x30
+#define VEC_DEVICE_LAST 0xee
 #define VEC_TIMER 0xef
 #define VEC_RESCHED 0xf0 /* another CPU queued a thread here */
 #define VEC_CALL 0xf1	 /* run smp_call_all()'s function */

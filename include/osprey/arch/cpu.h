@@ -2,6 +2,7 @@
 #ifndef OSPREY_ARCH_CPU_H
 #define OSPREY_ARCH_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -136,6 +137,15 @@ static inline void irq_restore(uint64_t flags)
 {
 	if (flags & 0x200)
 		__asm__ volatile("sti" ::: "memory");
+}
+
+/* Are interrupts on (RFLAGS.IF)? */
+static inline bool irq_enabled(void)
+{
+	uint64_t flags;
+
+	__asm__ volatile("pushfq; popq %0" : "=r"(flags) : : "memory");
+	return flags & 0x200;
 }
 
 static inline void invlpg(uintptr_t va)

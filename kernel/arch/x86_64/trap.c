@@ -6,6 +6,7 @@
  */
 #include <osprey/arch/apic.h>
 #include <osprey/arch/cpu.h>
+#include <osprey/arch/irq.h>
 #include <osprey/arch/trap.h>
 #include <osprey/arch/user.h>
 #include <osprey/kernel.h>
@@ -120,6 +121,18 @@ void trap_handler(struct trap_frame *tf)
 			sched_ipi();
 		lockdep_irq_exit();
 		/* Back in the interrupted thread's context: it may be preempted here. */
+		sched_preempt_check();
+		return;
+	}
+	if (tf->vector >= VEC_DEVICE_FIRST && tf->vector <= VEC_DEVICE_LAST) {
+		lockdep_irq_enter();
+		irq_dispatch((unsigned)tf->vector);
+		lockdep_irq_exit();
+		/*
+		 * After the handler, which has acknowledged its device: a
+		 * level-triggered line still high at the EOI is delivered again.
+		 */
+		lapic_eoi();
 		sched_preempt_check();
 		return;
 	}

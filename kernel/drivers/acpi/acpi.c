@@ -150,3 +150,14 @@ int acpi_cpu_ids(uint32_t *ids, unsigned max, unsigned *n)
 		return 0;
 	return mp_cpu_ids(ids, max, n);
 }
+
+int acpi_ioapics(struct acpi_ioapic *out, unsigned max, unsigned *n)
+{
+	uint32_t len;
+	const uint8_t *madt = find_table("APIC", &len);
+
+	*n = 0;
+	if (!madt || acpi_parse_madt_ioapics(madt, len, out, max, n) || *n == 0)
+		return -ENOENT;
+	return 0;
+}

@@ -119,9 +119,14 @@ static void add_cpu(uint32_t *ids, unsigned max, unsigned *n, uint32_t id)
 	(*n)++;
 }
 
-int acpi_parse_madt(const uint8_t *buf, size_t len, uint32_t *ids, unsigned max, unsigned *n)
+/*
+ * Calls fn on each entry of a MADT (type, length >= 2, wholly inside the
+ * table; fn checks the length its type needs).  -EINVAL for a bad table or
+ * an entry that runs past it.
+ */
+static int madt_each(const uint8_t *buf, size_t len,
+		     void (*fn)(const uint8_t *e, uint8_t type, uint8_t elen, void *arg), void *arg)
 {
-	*n = 0;
 	if (acpi_check_table(buf, len, "APIC"))
 		return -EINVAL;
 	uint32_t tlen = rd32(buf + 4);
@@ -132,13 +137,61 @@ int acpi_parse_madt(const uint8_t *buf, size_t len, uint32_t *ids, unsigned max,
 
 		if (elen < 2 || off + elen > tlen)
 			return -EINVAL;
-		if (type == 0 && elen >= 8 && (rd32(buf + off + 4) & 1))
-			add_cpu(ids, max, n, buf[off + 3]);
-		else if (type == 9 && elen >= 16 && (rd32(buf + off + 8) & 1))
-			add_cpu(ids, max, n, rd32(buf + off + 4));
+		fn(buf + off, type, elen, arg);
 		off += elen;
 	}
 	return 0;
+}
+
+struct cpu_list {
+	uint32_t *ids;
+	unsigned max, *n;
+};
+
+static void madt_cpu(const uint8_t *e, uint8_t type, uint8_t elen, void *arg)
+{
+	struct cpu_list *l = arg;
+
+	if (type == 0 && elen >= 8 && (rd32(e + 4) & 1))
+		add_cpu(l->ids, l->max, l->n, e[3]);
+	else if (type == 9 && elen >= 16 && (rd32(e + 8) & 1))
+		add_cpu(l->ids, l->max, l->n, rd32(e + 4));
+}
+
+int acpi_parse_madt(const uint8_t *buf, size_t len, uint32_t *ids, unsigned max, unsigned *n)
+{
+	struct cpu_list l = { ids, max, n };
+
+	*n = 0;
+	return madt_each(buf, len, madt_cpu, &l);
+}
+
+struct ioapic_list {
+	struct acpi_ioapic *out;
+	unsigned max, *n;
+};
+
+/* Type 1: id (byte 2), address (4..7), GSI base (8..11); shorter entries are skipped. */
+static void madt_ioapic(const uint8_t *e, uint8_t type, uint8_t elen, void *arg)
+{
+	struct ioapic_list *l = arg;
+
+	if (type != 1 || elen < 12)
+		return;
+	if (*l->n < l->max)
+		l->out[*l->n] = (struct acpi_ioapic){ .id = e[2],
+						      .address = rd32(e + 4),
+						      .gsi_base = rd32(e + 8) };
+	(*l->n)++;
+}
+
+int acpi_parse_madt_ioapics(const uint8_t *buf, size_t len, struct acpi_ioapic *out, unsigned max,
+			    unsigned *n)
+{
+	struct ioapic_list l = { out, max, n };
+
+	*n = 0;
+	return madt_each(buf, len, madt_ioapic, &l);
 }
 
 int mp_parse_config(const uint8_t *buf, size_t len, uint32_t *ids, unsigned max, unsigned *n)

@@ -13,7 +13,8 @@
  * one keeps its own.
  *
  * Called by: the page cache (kernel/mm/pagecache.c), rofs (mounting reads
- * the superblock with blk_read_bytes), the drivers (register).
+ * the superblock with blk_read_bytes), the drivers (register).  Calls the
+ * virtio probe on the first lookup of an unknown name (blk_open()).
  */
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #include <osprey/mm.h>
 #include <osprey/percpu.h>
 #include <osprey/trace.h>
+#include <osprey/virtio.h>
 
 TRACEPOINT(blk_refused, "dev=%s op=%d lba=%lu count=%u ret=%d", const char *, int, uint64_t,
 	   uint32_t, int);
@@ -90,7 +92,7 @@ int blk_unregister(struct blkdev *dev)
 	return ret;
 }
 
-int blk_open(const char *name, struct blkdev **out)
+static struct blkdev *open_registered(const char *name)
 {
 	struct blkdev *d;
 
@@ -99,6 +101,24 @@ int blk_open(const char *name, struct blkdev **out)
 	if (d)
 		d->users++;
 	spin_unlock(&blkdevs_lock);
+	return d;
+}
+
+/*
+ * The disks are found on the first lookup of a name the registry does not
+ * have, not at boot (docs/virtio.md: the virtio probe costs ~1 ms under
+ * TCG): virtio_init() probes once, whoever asks, and later calls return at
+ * once.  A name that is registered already ("initrd", RAM devices) never
+ * starts the probe.
+ */
+int blk_open(const char *name, struct blkdev **out)
+{
+	struct blkdev *d = open_registered(name);
+
+	if (!d) {
+		virtio_init();
+		d = open_registered(name);
+	}
 	if (!d)
 		return -ENODEV;
 	*out = d;
