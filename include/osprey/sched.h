@@ -59,6 +59,13 @@ struct thread {
 	 * to find the lock to take and re-checked under it (rq_lock_thread()).
 	 */
 	_Atomic(struct runqueue *) rq;
+	/*
+	 * [a] Its CPU time, one word so that another CPU reads it whole
+	 * (thread_cpu_ns()): off a CPU, the ns it has run; on one,
+	 * THREAD_ON_CPU | (clock_ns() at the switch in - the ns run before).
+	 * Written only by the switch, on the CPU it runs on.
+	 */
+	_Atomic uint64_t cpu_clock;
 	struct cpumask allowed;	   /* [q] the CPUs it may run on (all: the balancer's choice) */
 	uint64_t moved_at;	   /* [q2] clock_ns() of its last move by the balancer */
 	struct list rq_link;	   /* [q] run queue or sleep list */
@@ -81,6 +88,8 @@ struct thread {
 	} held[8];
 	int nheld;
 };
+
+#define THREAD_ON_CPU (1ull << 63)
 
 void sched_init(void);
 /*
@@ -144,6 +153,13 @@ void thread_kick(struct thread *t);
 /* For the interrupt path: timer expiry and the preemption check on return. */
 void sched_timer_irq(void);
 void sched_preempt_check(void);
+/*
+ * The ns t has spent on a CPU (its CPU time), the part of a run in
+ * progress included, from any CPU without a lock; t must stay alive
+ * meanwhile.  Read from another CPU it may be off by the CPUs' clock
+ * difference; it never counts a run twice.
+ */
+uint64_t thread_cpu_ns(struct thread *t);
 /* Number of threads alive (for tests: a storm must leave it as it was). */
 uint64_t sched_threads_alive(void);
 /* Timer interrupts cpu has taken since boot (the scheduler's tick, when there is one). */

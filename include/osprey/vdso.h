@@ -227,11 +227,12 @@ int vdso_symbol(const char *name, uint64_t *offset);
 void vdso_update(void);
 
 /*
- * The clock_gettime/gettimeofday/clock_getres system calls: 0, or -EINVAL
- * for a clock this kernel does not have.  Same arithmetic as the vDSO, on
- * the same data page.  Beyond the vDSO's clocks, PROCESS_CPUTIME_ID and
- * THREAD_CPUTIME_ID are answered (partially: with the monotonic clock).
- * The first call for a realtime clock reads the wall clock (the CMOS RTC).
+ * The clock_gettime/gettimeofday/clock_getres system calls for the vDSO's
+ * clocks (vdso_clock_served()): 0, or -EINVAL for another clock.  Same
+ * arithmetic as the vDSO, on the same data page.  The CPU-time clocks
+ * belong to the process, not to the data page: the Linux layer answers
+ * them (kernel/linux/sys_time.c).  The first call for a realtime clock
+ * reads the wall clock (the CMOS RTC).
  */
 int time_clock_get(int clock, int64_t *sec, int64_t *nsec);
 int time_clock_getres(int clock, int64_t *sec, int64_t *nsec);

@@ -263,6 +263,53 @@ bool sched_kick(struct runqueue *rq, struct thread *t, uint64_t now)
 }
 
 /*
+ * CPU time at a switch: prev's run ends and next's begins (the encoding is
+ * struct thread's cpu_clock).  A few instructions and no clock read: the
+ * switch has read the clock already.  relaxed: each store is one whole
+ * word, read whole by thread_cpu_ns() (its relaxed loads pair with these);
+ * only this CPU writes either word now, and a thread's next switch in, on
+ * whatever CPU, comes after this one by on_cpu's release and acquire.
+ */
+static inline void cpu_clock_switch(struct thread *prev, struct thread *next, uint64_t now)
+{
+	uint64_t p = atomic_load_explicit(&prev->cpu_clock, memory_order_relaxed);
+	uint64_t n = atomic_load_explicit(&next->cpu_clock, memory_order_relaxed);
+
+	atomic_store_explicit(&prev->cpu_clock, now - (p & ~THREAD_ON_CPU), memory_order_relaxed);
+	atomic_store_explicit(&next->cpu_clock, THREAD_ON_CPU | (now - n), memory_order_relaxed);
+}
+
+/*
+ * Lock-free: one word says everything (struct thread's cpu_clock).  For a
+ * thread on a CPU the clock is read between two loads of the word: if it
+ * is the same both times, no switch came in between (a switch out and in
+ * at the same ns leaves the word as it was, and the answer right), so the
+ * run in progress is counted once and to no later than its end.  The
+ * lfences keep the TSC read between the two loads (RDTSC is not ordered
+ * with loads otherwise).  The clock is this CPU's, the switch's was t's
+ * CPU's: across CPUs the answer is as good as their TSCs agree.
+ */
+uint64_t thread_cpu_ns(struct thread *t)
+{
+	for (;;) {
+		/* relaxed: pairs with the relaxed stores of cpu_clock_switch() */
+		uint64_t v = atomic_load_explicit(&t->cpu_clock, memory_order_relaxed);
+		uint64_t now;
+
+		if (!(v & THREAD_ON_CPU))
+			return v;
+		__asm__ volatile("lfence" ::: "memory");
+		now = clock_ns();
+		__asm__ volatile("lfence" ::: "memory");
+		/* relaxed: the same pairing; the lfence orders it after the clock */
+		if (atomic_load_explicit(&t->cpu_clock, memory_order_relaxed) == v) {
+			v &= ~THREAD_ON_CPU;
+			return now > v ? now - v : 0;
+		}
+	}
+}
+
+/*
  * Runs in the thread that was switched in, right after the switch: the
  * previous thread's stack is free from here on (thread_join may free it).
  * A previous thread that pinned itself to another CPU is queued there, and
@@ -329,6 +376,7 @@ void sched_switch_away(struct runqueue *rq)
 		return;
 	next->switches++;
 	rq->switches++;
+	cpu_clock_switch(prev, next, now);
 	atomic_store_explicit(&next->on_cpu, 1, memory_order_relaxed);
 	rq->last = prev;
 	trace_sched_switch(prev->tid, next->tid);
@@ -594,6 +642,8 @@ void sched_init_ap(unsigned cpu, struct thread *idle)
 	atomic_store_explicit(&idle->state, T_RUNNING, memory_order_relaxed);
 	atomic_store_explicit(&idle->on_cpu, 1, memory_order_relaxed);
 	rq->started = clock_ns();
+	/* relaxed: nothing reads an idle thread's CPU time before this CPU runs */
+	atomic_store_explicit(&idle->cpu_clock, THREAD_ON_CPU | rq->started, memory_order_relaxed);
 	this_cpu()->tid = idle->tid;
 	this_cpu()->thread = idle;
 }

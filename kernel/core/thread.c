@@ -58,6 +58,7 @@ void sched_boot_thread_init(struct thread *t, struct runqueue *rq)
 	atomic_init(&t->rq, rq);
 	atomic_init(&t->on_cpu, 1);
 	atomic_init(&t->state, T_RUNNING);
+	atomic_init(&t->cpu_clock, THREAD_ON_CPU | 0); /* on the CPU since clock_ns() 0 */
 	alive = 1;
 }
 

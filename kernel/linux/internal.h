@@ -99,6 +99,7 @@ struct process {
 	uint64_t itimer_at, itimer_every;    /* [l] clock_ns() deadline (0: off), interval */
 	struct list threads;		     /* [l] struct lthread.link */
 	int nthreads;			     /* [l] */
+	uint64_t exited_cpu_ns;		     /* [l] CPU time of its threads that exited */
 	_Atomic bool exiting;		     /* [a] exit_group ran */
 	int exit_status;		     /* [l] the VM's exit status */
 	struct waitq exited;		     /* the last thread is gone */
@@ -161,6 +162,13 @@ int lthread_create(struct process *p, struct lthread **out);
 int lthread_start(struct lthread *lt);
 /* Thread tid of p, or NULL.  Caller holds p->lock. */
 struct lthread *lthread_find(struct process *p, int tid);
+/*
+ * The CPU time of p (its threads now on the list, and those that exited)
+ * or of its thread tid (0: the caller), in ns; -EINVAL for no such thread.
+ * Caller does not hold p->lock.
+ */
+uint64_t proc_cpu_ns(struct process *p);
+int lthread_cpu_ns(struct process *p, int tid, uint64_t *ns);
 /* The caller moves to the CPUs another thread set for it (sched_setaffinity). */
 void lthread_affinity_work(struct lthread *lt);
 /* The program's file name, without its folders (thread names, /proc comm). */

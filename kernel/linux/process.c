@@ -82,6 +82,52 @@ struct lthread *lthread_find(struct process *p, int tid)
 	return NULL;
 }
 
+/*
+ * lthread_start lists a thread before its kernel thread exists (lt->t is
+ * set by thread_create_user() while the thread may run): no time yet.
+ * Caller holds p->lock, so the thread is alive (its exit unlists it first).
+ */
+static uint64_t listed_cpu_ns(struct lthread *lt)
+{
+	/* relaxed: pairs with nothing; NULL or the thread, either is right */
+	struct thread *t = __atomic_load_n(&lt->t, __ATOMIC_RELAXED);
+
+	return t ? thread_cpu_ns(t) : 0;
+}
+
+/*
+ * An exiting thread moves its time to exited_cpu_ns under the same lock
+ * that takes it off the list, so a sum sees it once; what it runs after
+ * that, on its way out of the kernel, is not counted.
+ */
+uint64_t proc_cpu_ns(struct process *p)
+{
+	uint64_t ns;
+
+	spin_lock(&p->lock);
+	ns = p->exited_cpu_ns;
+	for (struct list *l = p->threads.next; l != &p->threads; l = l->next)
+		ns += listed_cpu_ns(list_entry(l, struct lthread, link));
+	spin_unlock(&p->lock);
+	return ns;
+}
+
+int lthread_cpu_ns(struct process *p, int tid, uint64_t *ns)
+{
+	struct lthread *lt;
+
+	if (!tid) {
+		*ns = thread_cpu_ns(thread_current());
+		return 0;
+	}
+	spin_lock(&p->lock);
+	lt = lthread_find(p, tid);
+	if (lt)
+		*ns = listed_cpu_ns(lt);
+	spin_unlock(&p->lock);
+	return lt ? 0 : -EINVAL;
+}
+
 /* Starts lt running its start registers; lt joins p's thread list. */
 int lthread_start(struct lthread *lt)
 {
@@ -204,6 +250,7 @@ void linux_thread_exit(int status)
 	}
 	spin_lock(&p->lock);
 	list_del(&lt->link);
+	p->exited_cpu_ns += thread_cpu_ns(t);
 	last = --p->nthreads == 0;
 	spin_unlock(&p->lock);
 	if (last)

@@ -471,7 +471,9 @@ static int task_info(struct process *p, int id, struct task_info *ti)
 		ti->sigblk = lt->sigmask;
 		ti->running = lt == self;
 	}
-	/* The process's CPU figures are its threads' together (Linux's too). */
+	/* The process's CPU figures are its threads' together (Linux's too); all CPU time is utime. */
+	if (id == p->pid)
+		ti->runtime_ns = p->exited_cpu_ns;
 	for (struct list *l = p->threads.next; l != &p->threads; l = l->next) {
 		struct lthread *t = list_entry(l, struct lthread, link);
 
@@ -481,7 +483,7 @@ static int task_info(struct process *p, int id, struct task_info *ti)
 		if (!th || (id != p->pid && t != lt))
 			continue;
 		ti->switches += __atomic_load_n(&th->switches, __ATOMIC_RELAXED);
-		ti->runtime_ns += __atomic_load_n(&th->vruntime, __ATOMIC_RELAXED);
+		ti->runtime_ns += thread_cpu_ns(th);
 	}
 	spin_unlock(&p->lock);
 	return err;

@@ -2,6 +2,12 @@
  * Time system calls.  The clocks are the vDSO's (kernel/linux/vdso.c), so
  * a program gets the same answer with or without a system call.  Sleeps
  * are the scheduler's timed sleeps (sub-millisecond expiry).
+ *
+ * CPU time (clock_gettime's CPU-time clocks, getrusage, times) is the
+ * scheduler's count of each thread's time on a CPU (thread_cpu_ns()),
+ * summed per process by proc_cpu_ns().  It is all reported as user time:
+ * telling the kernel's part apart would cost a clock read at every entry
+ * to and exit from the kernel (docs/linux-abi.md).
  */
 #include <osprey/percpu.h>
 #include <osprey/time.h>
@@ -16,11 +22,71 @@ struct ts {
 	int64_t sec, nsec;
 };
 
+/*
+ * Linux's CPU-time clock ids (include/linux/posix-timers.h): a negative
+ * id holds ~pid above three bits, then "a thread's clock" (4), then which
+ * figure: PROF (user + system), VIRT (user) or SCHED (time on a CPU; what
+ * CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID are).  Here all
+ * three are the same figure.  pthread_getcpuclockid() and
+ * clock_getcpuclockid() make them.
+ */
+#define CPUCLOCK_PERTHREAD 4
+#define CPUCLOCK_WHICH(c) ((c)&3)
+#define CPUCLOCK_SCHED 2
+#define CPUCLOCK_PID(c) (~((c) >> 3))
+#define MAKE_CPUCLOCK(pid, which) ((int)(~(unsigned)(pid) << 3 | (which)))
+#define LINUX_HZ 250 /* Linux's PROF and VIRT clocks' resolution is a tick (1/HZ) */
+
+static bool cpu_clock(int clock)
+{
+	return clock < 0 || clock == VDSO_CLOCK_PROCESS_CPUTIME_ID ||
+	       clock == VDSO_CLOCK_THREAD_CPUTIME_ID;
+}
+
+/* CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID in the encoding (Linux's too). */
+static int cpu_clock_id(int clock)
+{
+	if (clock == VDSO_CLOCK_PROCESS_CPUTIME_ID)
+		return MAKE_CPUCLOCK(0, CPUCLOCK_SCHED);
+	if (clock == VDSO_CLOCK_THREAD_CPUTIME_ID)
+		return MAKE_CPUCLOCK(0, CPUCLOCK_SCHED | CPUCLOCK_PERTHREAD);
+	return clock;
+}
+
+/*
+ * The CPU time of a CPU-time clock (cpu_clock_id()): 0, or -EINVAL for an id that names no
+ * thread of this process (Linux's pid_for_clock()).  A process clock may
+ * name the caller's own tid when read (gettime), not for clock_getres.
+ */
+static int cpu_clock_ns(int clock, bool gettime, uint64_t *ns)
+{
+	struct lthread *self = lthread_current();
+	struct process *p = self->proc;
+	int id = CPUCLOCK_PID(clock);
+
+	if (CPUCLOCK_WHICH(clock) == 3) /* CLOCKFD: a dynamic clock, a descriptor */
+		return -EINVAL;
+	if (clock & CPUCLOCK_PERTHREAD)
+		return lthread_cpu_ns(p, id == self->tid ? 0 : id, ns);
+	if (id && id != p->pid && !(gettime && id == self->tid))
+		return -EINVAL;
+	*ns = proc_cpu_ns(p);
+	return 0;
+}
+
 long sys_clock_gettime(long clock, long tp)
 {
 	struct ts t;
-	int err = time_clock_get((int)clock, &t.sec, &t.nsec);
+	uint64_t ns;
+	int err;
 
+	if (cpu_clock((int)clock)) {
+		err = cpu_clock_ns(cpu_clock_id((int)clock), true, &ns);
+		t.sec = (int64_t)(ns / NSEC);
+		t.nsec = (int64_t)(ns % NSEC);
+	} else {
+		err = time_clock_get((int)clock, &t.sec, &t.nsec);
+	}
 	if (err)
 		return err;
 	return copy_to_user((uintptr_t)tp, &t, sizeof(t));
@@ -29,7 +95,20 @@ long sys_clock_gettime(long clock, long tp)
 long sys_clock_getres(long clock, long tp)
 {
 	struct ts t;
-	int err = time_clock_getres((int)clock, &t.sec, &t.nsec);
+	uint64_t ns;
+	int err;
+
+	if (cpu_clock((int)clock)) {
+		int id = cpu_clock_id((int)clock);
+
+		err = cpu_clock_ns(id, false, &ns);
+		/* Linux's: 1 ns for SCHED (a cycle counter), a tick for PROF and VIRT */
+		t.sec = 0;
+		t.nsec = CPUCLOCK_WHICH(id) == CPUCLOCK_SCHED ? 1 :
+								(NSEC + LINUX_HZ - 1) / LINUX_HZ;
+	} else {
+		err = time_clock_getres((int)clock, &t.sec, &t.nsec);
+	}
 
 	if (err || !tp)
 		return err;
@@ -285,4 +364,51 @@ long sys_settimeofday(long tv, long tz)
 	if (v[1] < 0 || v[1] >= 1000000)
 		return -EINVAL;
 	return time_set_realtime(v[0], v[1] * 1000);
+}
+
+/* getrusage and times: CPU time as user time (above); no child processes yet. */
+#define RUSAGE_SELF 0
+#define RUSAGE_THREAD 1
+#define RUSAGE_CHILDREN (-1)
+#define USER_HZ 100 /* times() and /proc count in these ticks (AT_CLKTCK) */
+
+struct rusage {
+	int64_t utime_sec, utime_usec, stime_sec, stime_usec;
+	int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd,
+		msgrcv, nsignals, nvcsw, nivcsw;
+};
+
+long sys_getrusage(long who, long usage)
+{
+	struct process *p = proc_current();
+	struct rusage r = { 0 };
+	uint64_t ns = 0;
+
+	switch ((int)who) {
+	case RUSAGE_SELF:
+		ns = proc_cpu_ns(p);
+		/* relaxed: a statistic (the same figure as /proc/self/stat's minflt) */
+		r.minflt = (int64_t)__atomic_load_n(&p->as->faults, __ATOMIC_RELAXED);
+		break;
+	case RUSAGE_THREAD:
+		ns = thread_cpu_ns(thread_current());
+		break;
+	case RUSAGE_CHILDREN:
+		break;
+	default:
+		return -EINVAL;
+	}
+	r.utime_sec = (int64_t)(ns / NSEC);
+	r.utime_usec = (int64_t)(ns % NSEC / 1000);
+	return copy_to_user((uintptr_t)usage, &r, sizeof(r));
+}
+
+long sys_times(long buf)
+{
+	int64_t tms[4] = { (int64_t)(proc_cpu_ns(proc_current()) / (NSEC / USER_HZ)), 0, 0, 0 };
+
+	if (buf && copy_to_user((uintptr_t)buf, tms, sizeof(tms)))
+		return -EFAULT;
+	/* Ticks since boot: an arbitrary point, as POSIX allows; never in -4095..-1 */
+	return (long)(clock_ns() / (NSEC / USER_HZ));
 }

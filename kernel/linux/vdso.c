@@ -153,9 +153,6 @@ int time_clock_get(int clock, int64_t *sec, int64_t *nsec)
 {
 	struct vdso_snapshot s;
 
-	/* Partial: no CPU-time accounting yet; both CPU-time clocks are the monotonic clock. */
-	if (clock == VDSO_CLOCK_PROCESS_CPUTIME_ID || clock == VDSO_CLOCK_THREAD_CPUTIME_ID)
-		clock = VDSO_CLOCK_MONOTONIC;
 	if (!vdso_clock_served(clock))
 		return -EINVAL;
 	ready();
@@ -172,8 +169,7 @@ int time_clock_getres(int clock, int64_t *sec, int64_t *nsec)
 {
 	struct vdso_snapshot s;
 
-	if (clock != VDSO_CLOCK_PROCESS_CPUTIME_ID && clock != VDSO_CLOCK_THREAD_CPUTIME_ID &&
-	    !vdso_clock_served(clock))
+	if (!vdso_clock_served(clock))
 		return -EINVAL;
 	ready();
 	vdso_read(&data_page.d, &s);

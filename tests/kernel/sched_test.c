@@ -140,6 +140,66 @@ TEST(sched, cpu_hog_is_preempted)
 	EXPECT_LT(t, waited, 500000000);
 }
 
+/* thread_cpu_ns(): a spinner's time on a CPU grows with the clock, a sleeper's does not. */
+struct cpu_use {
+	uint64_t cpu_ns;
+};
+
+#define CPU_USE_NS 50000000ull
+
+static void cpu_spinner(void *arg)
+{
+	struct cpu_use *u = arg;
+	uint64_t c0 = thread_cpu_ns(thread_current()), t0 = clock_ns();
+
+	while (clock_ns() - t0 < CPU_USE_NS)
+		;
+	u->cpu_ns = thread_cpu_ns(thread_current()) - c0;
+}
+
+static void cpu_sleeper(void *arg)
+{
+	struct cpu_use *u = arg;
+	uint64_t c0 = thread_cpu_ns(thread_current());
+
+	thread_sleep_ns(CPU_USE_NS);
+	u->cpu_ns = thread_cpu_ns(thread_current()) - c0;
+}
+
+TEST(sched, cpu_time_counts_running_not_sleeping)
+{
+	struct cpu_use spin = { 0 }, sleep = { 0 };
+	struct thread *sp, *sl;
+	uint64_t seen = 0, mine = thread_cpu_ns(thread_current());
+	bool backwards = false;
+
+	EXPECT_EQ(t, thread_create("cpu-spin", cpu_spinner, &spin, &sp), 0);
+	EXPECT_EQ(t, thread_create("cpu-sleep", cpu_sleeper, &sleep, &sl), 0);
+	/* Read the spinner from here while it runs (on another CPU, when there is one). */
+	for (int i = 0; i < 20; i++) {
+		uint64_t c = thread_cpu_ns(sp);
+
+		backwards |= c < seen;
+		seen = c;
+		thread_sleep_ns(1000000);
+	}
+	thread_join(sp);
+	thread_join(sl);
+	kprintf("sched.cpu_time: spinner %llu us, sleeper %llu us in %llu us\n",
+		(unsigned long long)(spin.cpu_ns / 1000), (unsigned long long)(sleep.cpu_ns / 1000),
+		(unsigned long long)(CPU_USE_NS / 1000));
+	EXPECT_FALSE(t, backwards);
+	EXPECT_LE(t, seen,
+		  spin.cpu_ns + 1000000); /* read during its run: not more than all of it */
+	/*
+	 * Loose: a vCPU the host deschedules still counts as running, and the
+	 * spinner shares one CPU only with threads that mostly sleep.
+	 */
+	EXPECT_GE(t, spin.cpu_ns, CPU_USE_NS * 3 / 5);
+	EXPECT_LT(t, sleep.cpu_ns, CPU_USE_NS / 5);
+	EXPECT_GE(t, thread_cpu_ns(thread_current()), mine);
+}
+
 TEST(sched, sleep_is_accurate)
 {
 	uint64_t best = ~0ull;

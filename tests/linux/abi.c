@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/times.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +222,207 @@ static void affinity(void)
 	pthread_join(t, NULL);
 }
 
+/* CPU time: the CPU-time clocks, getrusage and times count time on a CPU, not wall time. */
+#define MS 1000000ll
+
+static long long ns_of(clockid_t c)
+{
+	struct timespec ts;
+
+	if (clock_gettime(c, &ts))
+		return -1;
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static long long rusage_ns(int who)
+{
+	struct rusage ru;
+
+	if (getrusage(who, &ru))
+		return -1;
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ll +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ll;
+}
+
+static long times_ticks(void)
+{
+	struct tms t;
+
+	return times(&t) == (clock_t)-1 ? -1 : (long)(t.tms_utime + t.tms_stime);
+}
+
+/*
+ * The time this thread has waited for a CPU while runnable, where the
+ * system tells (Linux's /proc/thread-self/schedstat, second field); 0
+ * where it does not (Osprey: in the guest a vCPU the host deschedules still
+ * counts as running, so a spinning thread never waits there).  On a busy
+ * host, wall time the thread spent waiting is not CPU time it could get.
+ */
+static long long run_wait_ns(void)
+{
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+	unsigned long long run = 0, wait = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+		wait = 0;
+	fclose(f);
+	return (long long)wait;
+}
+
+static void spin_for(long long ns)
+{
+	long long t0 = ns_of(CLOCK_MONOTONIC);
+
+	while (ns_of(CLOCK_MONOTONIC) - t0 < ns)
+		;
+}
+
+static volatile int cpu_spinners, cpu_stop;
+
+/* Spins until cpu_stop; the time it waited for a CPU meanwhile in *arg, when asked. */
+static void *cpu_spinner(void *arg)
+{
+	long long w0 = run_wait_ns();
+
+	__atomic_fetch_add(&cpu_spinners, 1, __ATOMIC_SEQ_CST);
+	while (!cpu_stop)
+		;
+	if (arg)
+		*(long long *)arg = run_wait_ns() - w0;
+	return NULL;
+}
+
+static void *cpu_sleeper(void *arg)
+{
+	struct timespec req = { 0, 50 * MS };
+	long long c0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+
+	nanosleep(&req, NULL);
+	*(long long *)arg = ns_of(CLOCK_THREAD_CPUTIME_ID) - c0;
+	return NULL;
+}
+
+/* Process CPU time over ~100 ms of wall time with two threads spinning, each on its CPU. */
+static int two_spinners_outrun_the_clock(int cpu0, int cpu1)
+{
+	struct timespec req = { 0, 100 * MS };
+	pthread_t t[2];
+	cpu_set_t m;
+	long long w0, c0, w1, c1, c2, waited[2] = { 0, 0 };
+
+	cpu_spinners = cpu_stop = 0;
+	for (int i = 0; i < 2; i++) {
+		pthread_create(&t[i], NULL, cpu_spinner, &waited[i]);
+		CPU_ZERO(&m);
+		CPU_SET(i ? cpu1 : cpu0, &m);
+		pthread_setaffinity_np(t[i], sizeof(m), &m);
+	}
+	while (cpu_spinners < 2)
+		sched_yield();
+	w0 = ns_of(CLOCK_MONOTONIC);
+	c0 = ns_of(CLOCK_PROCESS_CPUTIME_ID);
+	nanosleep(&req, NULL);
+	c1 = ns_of(CLOCK_PROCESS_CPUTIME_ID);
+	w1 = ns_of(CLOCK_MONOTONIC);
+	cpu_stop = 1;
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	c2 = ns_of(CLOCK_PROCESS_CPUTIME_ID);
+	printf("cputime: two spinners, process CPU %lld us in %lld us (waited for a CPU %lld us)\n",
+	       (c1 - c0) / 1000, (w1 - w0) / 1000, (waited[0] + waited[1]) / 1000);
+	/* Exited threads' time stays counted: the process clock does not go back. */
+	if (c2 < c1)
+		return 0;
+	if (c1 - c0 > (w1 - w0) * 6 / 5)
+		return 1;
+	/* A busy host did not give two CPUs at once: nothing to compare (the caller skips). */
+	return waited[0] + waited[1] > (w1 - w0) * 2 / 5 ? -1 : 0;
+}
+
+static void cputime(void)
+{
+	struct timespec res, res2;
+	long long best = 0, gained = 0, slept = -1, r0, r1, rt0, rt1, c0, c1;
+	long k0, k1;
+	clockid_t cid;
+	pthread_t t;
+	cpu_set_t m;
+
+	check(clock_getres(CLOCK_PROCESS_CPUTIME_ID, &res) == 0 && res.tv_sec == 0 &&
+		      res.tv_nsec == 1 && clock_getres(CLOCK_THREAD_CPUTIME_ID, &res2) == 0 &&
+		      res2.tv_sec == 0 && res2.tv_nsec == 1,
+	      "cputime_resolution_1ns");
+	/*
+	 * A spinning thread's clock follows the wall clock.  The best of up to
+	 * ten: on the host (not in the guest, where a descheduled vCPU's time
+	 * still counts) other work may take the CPU for a while.
+	 */
+	r0 = rusage_ns(RUSAGE_SELF);
+	rt0 = rusage_ns(RUSAGE_THREAD);
+	k0 = times_ticks();
+	for (int i = 0; i < 10 && (best < 30 * MS || gained < 30 * MS); i++) {
+		long long wait0 = run_wait_ns();
+
+		c0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+		spin_for(50 * MS);
+		c1 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+		gained += c1 - c0;
+		/* the time the host kept it waiting for a CPU did not count: add it back */
+		c1 += run_wait_ns() - wait0;
+		best = c1 - c0 > best ? c1 - c0 : best;
+	}
+	r1 = rusage_ns(RUSAGE_SELF);
+	rt1 = rusage_ns(RUSAGE_THREAD);
+	k1 = times_ticks();
+	printf("cputime: spinning 50 ms, thread CPU %lld us\n", best / 1000);
+	check(best >= 30 * MS, "thread_cputime_counts_spinning");
+	/* As much as the clock gained, give or take how each rounds. */
+	check(r0 >= 0 && gained >= 30 * MS && r1 - r0 >= gained / 2, "getrusage_self_grows");
+	check(rt0 >= 0 && gained >= 30 * MS && rt1 - rt0 >= gained / 2, "getrusage_thread_grows");
+	check(k0 >= 0 && k1 > k0, "times_grows");
+	/* A sleeping thread's does not (the monotonic clock would give 50 ms). */
+	pthread_create(&t, NULL, cpu_sleeper, &slept);
+	pthread_join(t, NULL);
+	printf("cputime: sleeping 50 ms, thread CPU %lld us\n", slept / 1000);
+	check(slept >= 0 && slept < 10 * MS, "thread_cputime_not_sleeping");
+	/* Another thread's clock (pthread_getcpuclockid): it spins while this one sleeps. */
+	cpu_spinners = cpu_stop = 0;
+	pthread_create(&t, NULL, cpu_spinner, NULL);
+	while (cpu_spinners < 1)
+		sched_yield();
+	check(pthread_getcpuclockid(t, &cid) == 0 && clock_getres(cid, &res) == 0, "getcpuclockid");
+	c0 = ns_of(cid);
+	struct timespec req = { 0, 50 * MS };
+	nanosleep(&req, NULL);
+	c1 = ns_of(cid);
+	cpu_stop = 1;
+	pthread_join(t, NULL);
+	printf("cputime: another thread's clock %lld us while sleeping 50 ms\n", (c1 - c0) / 1000);
+	check(c0 >= 0 && c1 - c0 >= 10 * MS, "other_thread_cpuclock_advances");
+	check(clock_getcpuclockid(0, &cid) == 0 && ns_of(cid) >= 0, "process_cpuclock");
+	check(ns_of(CLOCK_PROCESS_CPUTIME_ID) >= best, "process_cputime_includes_threads");
+	/* Two CPUs' worth of time in one wall-clock interval. */
+	if (sched_getaffinity(0, sizeof(m), &m) || CPU_COUNT(&m) < 2) {
+		printf("SKIP process_cputime_two_cpus: one CPU\n");
+		return;
+	}
+	int cpu0 = -1, cpu1 = -1, ok = 0;
+	for (int i = 0; i < CPU_SETSIZE && cpu1 < 0; i++) {
+		if (CPU_ISSET(i, &m)) {
+			cpu1 = cpu0 >= 0 ? i : -1;
+			cpu0 = cpu0 >= 0 ? cpu0 : i;
+		}
+	}
+	for (int i = 0; i < 5 && ok <= 0; i++)
+		ok = two_spinners_outrun_the_clock(cpu0, cpu1);
+	if (ok < 0)
+		printf("SKIP process_cputime_two_cpus: the host kept the threads waiting for a CPU\n");
+	else
+		check(ok, "process_cputime_two_cpus");
+}
+
 int main(int argc, char **argv)
 {
 	check(argc == 3 && !strcmp(argv[1], "one") && !strcmp(argv[2], "two words"), "argv");
@@ -285,6 +487,7 @@ int main(int argc, char **argv)
 	check(clock_getres(CLOCK_MONOTONIC, &res) == 0 && res.tv_sec == 0 && res.tv_nsec > 0,
 	      "clock_getres");
 	check(clock_gettime(12345, &t0) == -1 && errno == EINVAL, "clock_bad_id");
+	cputime();
 
 	/* Limits and identity. */
 	struct rlimit rl;

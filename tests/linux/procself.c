@@ -134,6 +134,23 @@ static int has_line(const char *text, const char *line)
 	return 0;
 }
 
+/* /proc/self/stat's utime + stime: the fields after the command's closing parenthesis. */
+static long stat_cpu_ticks(void)
+{
+	char *st = slurp("/proc/self/stat", NULL), *p = st ? strrchr(st, ')') : NULL;
+	long v[13] = { 0 };
+	int n = 0;
+
+	/* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime" */
+	for (p = p ? p + 2 : NULL; p && *p && n < 13; n++) {
+		v[n] = atol(p);
+		p = strchr(p, ' ');
+		p = p ? p + 1 : NULL;
+	}
+	free(st);
+	return n == 13 ? v[11] + v[12] : -1;
+}
+
 static const char *field(const char *status, const char *name)
 {
 	static char value[256];
@@ -301,6 +318,17 @@ static void test_status(const char *argv0)
 	snprintf(want, sizeof(want), "%d (%s) R ", (int)getpid(), comm);
 	check(st && !strncmp(st, want, strlen(want)), "stat_head");
 	free(st);
+	/* utime + stime (fields 14 and 15, in ticks of 10 ms) grow while the process spins. */
+	long ticks0 = stat_cpu_ticks();
+	struct timespec s0, s1;
+
+	clock_gettime(CLOCK_MONOTONIC, &s0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &s1);
+	while ((s1.tv_sec - s0.tv_sec) * 1000 + (s1.tv_nsec - s0.tv_nsec) / 1000000 < 100);
+	long ticks1 = stat_cpu_ticks();
+
+	check(ticks0 >= 0 && ticks1 - ticks0 >= 2, "stat_utime_grows");
 
 	check(count_dir("/proc/self/task") == 1, "task_1");
 	if (pthread_create(&t, NULL, sleeper, NULL)) {
