@@ -408,7 +408,7 @@ int futex_wait_stop(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns
 			err = -EINTR;
 			break;
 		}
-		now = clock_ns();
+		now = end ? clock_ns() : 0; /* the clock only for a time-out */
 		if (end && now >= end) {
 			thread_block_cancel();
 			err = -ETIMEDOUT;
