@@ -1,8 +1,9 @@
 /*
  * The scheduler's insides, shared by kernel/core/sched.c (run queues,
  * switching, waking), kernel/core/thread.c (creating, exiting, joining and
- * freeing threads) and kernel/core/balance.c (moving threads between CPUs).
- * Nothing else includes this header.
+ * freeing threads), kernel/core/balance.c (moving threads between CPUs)
+ * and kernel/core/prio.c (priorities and their inheritance).  Nothing else
+ * includes this header.
  *
  * Locking (docs/locking.md): a run queue's lock is taken with interrupts
  * off.  Two run queues are locked only through rq_lock_two(), lower CPU id
@@ -165,6 +166,20 @@ static inline bool thread_on_cpu(struct thread *t)
  * keep the CPU until it caught up.
  */
 void sched_update_curr(struct runqueue *rq, uint64_t now);
+/* The thread that would run next on rq, or NULL.  Caller holds rq->lock. */
+static inline struct thread *rq_first_queued(struct runqueue *rq)
+{
+	struct list *head = !list_empty(&rq->rt) ? &rq->rt : &rq->fair;
+
+	return list_empty(head) ? NULL : list_entry(head->next, struct thread, rq_link);
+}
+
+/* This CPU switches at its next preemption point. */
+static inline void need_resched(void)
+{
+	this_cpu()->need_resched = 1;
+}
+
 void sched_enqueue(struct runqueue *rq, struct thread *t);
 void sched_dequeue(struct runqueue *rq, struct thread *t);
 void sched_sleep_insert(struct runqueue *rq, struct thread *t);

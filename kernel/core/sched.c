@@ -188,25 +188,12 @@ static struct thread *pick(struct runqueue *rq)
 	return rq->idle;
 }
 
-/* The thread that would run next here, or NULL.  Caller holds rq->lock. */
-static struct thread *first_queued(struct runqueue *rq)
-{
-	struct list *head = !list_empty(&rq->rt) ? &rq->rt : &rq->fair;
-
-	return list_empty(head) ? NULL : list_entry(head->next, struct thread, rq_link);
-}
-
 /* Would t, now runnable, take the CPU from rq->current?  Caller holds rq->lock. */
 static bool preempts(struct runqueue *rq, struct thread *t)
 {
 	struct thread *cur = rq->current;
 
 	return cur == rq->idle || t->prio > cur->prio;
-}
-
-static void need_resched(void)
-{
-	this_cpu()->need_resched = 1;
 }
 
 /*
@@ -216,7 +203,7 @@ static void need_resched(void)
  */
 static bool slice_contended(struct runqueue *rq, struct thread *cur)
 {
-	struct thread *first = first_queued(rq);
+	struct thread *first = rq_first_queued(rq);
 
 	return first && first->prio >= cur->prio;
 }
@@ -497,7 +484,7 @@ void sched_ipi(void)
 	struct thread *first;
 
 	raw_spin_lock(&rq->lock);
-	first = first_queued(rq);
+	first = rq_first_queued(rq);
 	if (first && preempts(rq, first))
 		need_resched();
 	arm_timer(rq, clock_ns());
@@ -730,95 +717,6 @@ void thread_block_timeout(uint64_t ns)
 		sched_switch_away(rq);
 	}
 	raw_spin_unlock(&this_rq()->lock);
-	irq_restore(flags);
-}
-
-/* On a run queue's list, waiting for its CPU.  Caller holds rq->lock, t's queue. */
-static bool queued(struct runqueue *rq, struct thread *t)
-{
-	return t != rq->current &&
-	       atomic_load_explicit(&t->state, memory_order_relaxed) == T_RUNNABLE;
-}
-
-int thread_set_priority(struct thread *t, int policy, int prio)
-{
-	uint64_t flags;
-	struct runqueue *rq;
-	bool ipi = false;
-
-	if (policy == SCHED_FAIR ? prio != 0 : (prio < 1 || prio > 99))
-		return -EINVAL;
-	flags = irq_save();
-	rq = rq_lock_thread(t);
-	bool waiting = queued(rq, t);
-
-	if (waiting)
-		sched_dequeue(rq, t);
-	t->policy = policy;
-	t->base_prio = prio;
-	if (!t->blocked_on || t->prio < prio)
-		t->prio = prio;
-	if (waiting) {
-		sched_enqueue(rq, t);
-		ipi = sched_kick(rq, t, clock_ns());
-	} else if (t == rq->current && first_queued(rq)) {
-		/* It may have lowered itself below a waiting thread. */
-		if (rq == this_rq())
-			need_resched();
-		else
-			ipi = true;
-	}
-	raw_spin_unlock(&rq->lock);
-	irq_restore(flags);
-	if (ipi)
-		smp_send_resched(rq->cpu);
-	sched_preempt_check();
-	return 0;
-}
-
-/* Priority inheritance: raises t (and whoever t waits for) to at least prio. */
-void sched_inherit(struct thread *t, int prio)
-{
-	for (int depth = 0; t && depth < 8; depth++) {
-		uint64_t flags = irq_save();
-		struct runqueue *rq = rq_lock_thread(t);
-		bool ipi = false;
-
-		if (t->prio >= prio) {
-			raw_spin_unlock(&rq->lock);
-			irq_restore(flags);
-			return;
-		}
-		bool waiting = queued(rq, t);
-
-		if (waiting)
-			sched_dequeue(rq, t);
-		t->prio = prio;
-		if (waiting) {
-			sched_enqueue(rq, t);
-			ipi = sched_kick(rq, t, clock_ns());
-		}
-		raw_spin_unlock(&rq->lock);
-		irq_restore(flags);
-		if (ipi)
-			smp_send_resched(rq->cpu);
-		t = t->blocked_on ? mutex_owner_of(t->blocked_on) : NULL;
-	}
-}
-
-/* Back to the thread's own priority when it gives up what it inherited for. */
-void sched_restore_priority(struct thread *t)
-{
-	uint64_t flags = irq_save();
-	struct runqueue *rq = rq_lock_thread(t);
-
-	if (t->prio != t->base_prio) {
-		t->prio = t->base_prio;
-		if (!list_empty(&rq->rt) &&
-		    list_entry(rq->rt.next, struct thread, rq_link)->prio > t->prio)
-			need_resched();
-	}
-	raw_spin_unlock(&rq->lock);
 	irq_restore(flags);
 }
 

@@ -16,7 +16,7 @@
  * covers are read (the device writes the entries, then idx).  On x86-64
  * both are plain moves; the fences order the compiler.
  *
- * Called by: the virtio-blk driver (virtio_blk.c), the unit tests and the
+ * Called by: the virtio-blk driver (blk.c), the unit tests and the
  * fuzz target.
  */
 #include <string.h>
