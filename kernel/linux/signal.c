@@ -1,6 +1,7 @@
 /*
- * Signals: actions, masks, sending, delivery to handlers on the way back to
- * ring 3, rt_sigreturn, and the default actions.
+ * Signals: sending, delivery to handlers on the way back to ring 3,
+ * rt_sigreturn, the calls that wait for a signal, and the default actions
+ * (the calls that set actions and masks or send are in sys_signal.c).
  *
  * A fault in the application (signal_fault) becomes SIGSEGV, SIGBUS,
  * SIGILL, SIGFPE or SIGTRAP for the faulting thread.  Without a handler the
@@ -46,94 +47,7 @@
 #include <osprey/time.h>
 
 #include "internal.h"
-
-#define SIGHUP 1
-#define SIGINT 2
-#define SIGQUIT 3
-#define SIGILL 4
-#define SIGTRAP 5
-#define SIGABRT 6
-#define SIGBUS 7
-#define SIGFPE 8
-#define SIGKILL 9
-#define SIGUSR1 10
-#define SIGSEGV 11
-#define SIGPIPE 13
-#define SIGCHLD 17
-#define SIGCONT 18
-#define SIGSTOP 19
-#define SIGTSTP 20
-#define SIGTTIN 21
-#define SIGTTOU 22
-#define SIGURG 23
-#define SIGXCPU 24
-#define SIGXFSZ 25
-#define SIGWINCH 28
-#define SIGSYS 31
-
-#define SA_SIGINFO 0x4
-#define SA_RESTART 0x10000000
-#define SA_ONSTACK 0x08000000
-#define SA_RESTORER 0x04000000
-#define SA_NODEFER 0x40000000
-#define SA_RESETHAND 0x80000000
-
-#define SS_ONSTACK 1
-#define SS_DISABLE 2
-#define MINSIGSTKSZ 2048
-
-#define SEGV_MAPERR 1
-#define SEGV_ACCERR 2
-
-#define SIG_DFL 0
-#define SIG_IGN 1
-
-#define BIT(sig) (1ull << ((sig)-1))
-#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
-
-struct linux_siginfo {
-	int32_t signo, errno_, code, pad;
-	union {
-		struct {
-			int32_t pid;
-			uint32_t uid;
-		} kill;
-		uint64_t addr;
-		uint8_t bytes[112];
-	};
-};
-
-struct linux_sigcontext {
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
-	uint16_t cs, gs, fs, ss;
-	uint64_t err, trapno, oldmask, cr2;
-	uint64_t fpstate;
-	uint64_t reserved[8];
-};
-
-struct linux_ucontext {
-	uint64_t flags;
-	uint64_t link;
-	struct {
-		uint64_t sp;
-		int32_t flags;
-		int32_t pad;
-		uint64_t size;
-	} stack;
-	struct linux_sigcontext mc;
-	uint64_t sigmask;
-};
-
-struct rt_sigframe {
-	uint64_t pretcode;
-	struct linux_ucontext uc;
-	struct linux_siginfo info;
-};
-
-static_assert(sizeof(struct linux_siginfo) == 128, "siginfo layout");
-static_assert(sizeof(struct linux_sigcontext) == 256, "sigcontext layout");
-static_assert(offsetof(struct rt_sigframe, uc.mc) == 48, "rt_sigframe layout");
+#include "sigabi.h"
 
 /* One per signal: the default action and the name --strace and reports show. */
 static const struct {
@@ -379,12 +293,6 @@ bool signal_sleep(struct lthread *lt, uint64_t want, uint64_t ns)
 	return true;
 }
 
-static bool on_altstack(const struct lthread *lt, uint64_t sp)
-{
-	return lt->altstack.size && sp > lt->altstack.sp &&
-	       sp - lt->altstack.sp <= lt->altstack.size;
-}
-
 static int deliver(struct lthread *lt, struct trap_frame *tf, int sig, const struct k_sigaction *ka,
 		   const struct ksiginfo *si, uint64_t addr)
 {
@@ -609,72 +517,6 @@ void signal_exit_work(struct trap_frame *tf)
 	syscall_restart(tf, NULL);
 }
 
-long sys_rt_sigaction(long sig, long act_p, long oact_p, long size)
-{
-	struct process *p = proc_current();
-	struct k_sigaction ka, old;
-
-	if (size != 8 || sig < 1 || sig > LINUX_NSIG)
-		return -EINVAL;
-	if (act_p && (sig == SIGKILL || sig == SIGSTOP))
-		return -EINVAL;
-	if (act_p && copy_from_user(&ka, (uintptr_t)act_p, sizeof(ka)))
-		return -EFAULT;
-	spin_lock(&p->lock);
-	old = p->actions[sig - 1];
-	if (act_p) {
-		ka.mask &= ~UNBLOCKABLE;
-		p->actions[sig - 1] = ka;
-	}
-	spin_unlock(&p->lock);
-	if (oact_p && copy_to_user((uintptr_t)oact_p, &old, sizeof(old)))
-		return -EFAULT;
-	return 0;
-}
-
-long sys_rt_sigprocmask(long how, long set_p, long oset_p, long size)
-{
-	struct lthread *lt = lthread_current();
-	uint64_t set = 0, old;
-
-	if (size != 8)
-		return -EINVAL;
-	if (set_p && copy_from_user(&set, (uintptr_t)set_p, 8))
-		return -EFAULT;
-	spin_lock(&lt->proc->lock);
-	old = lt->sigmask;
-	if (set_p) {
-		if (how == 0)
-			lt->sigmask |= set;
-		else if (how == 1)
-			lt->sigmask &= ~set;
-		else if (how == 2)
-			lt->sigmask = set;
-		else
-			how = -1;
-		lt->sigmask &= ~UNBLOCKABLE;
-	}
-	spin_unlock(&lt->proc->lock);
-	if (how < 0)
-		return -EINVAL;
-	if (oset_p && copy_to_user((uintptr_t)oset_p, &old, 8))
-		return -EFAULT;
-	return 0;
-}
-
-long sys_rt_sigpending(long set_p, long size)
-{
-	struct lthread *lt = lthread_current();
-	uint64_t set;
-
-	if (size != 8)
-		return -EINVAL;
-	spin_lock(&lt->proc->lock);
-	set = (lt->pending | lt->proc->pending) & lt->sigmask;
-	spin_unlock(&lt->proc->lock);
-	return copy_to_user((uintptr_t)set_p, &set, 8);
-}
-
 long sys_rt_sigreturn(void)
 {
 	struct lthread *lt = lthread_current();
@@ -705,71 +547,6 @@ long sys_rt_sigreturn(void)
 	return (long)tf->rax;
 bad:
 	die(SIGSEGV, tf, frame, true);
-}
-
-long sys_sigaltstack(long ss_p, long old_p)
-{
-	struct lthread *lt = lthread_current();
-	struct {
-		uint64_t sp;
-		int32_t flags, pad;
-		uint64_t size;
-	} ss, old = { lt->altstack.sp, lt->altstack.size ? 0 : SS_DISABLE, 0, lt->altstack.size };
-
-	if (on_altstack(lt, user_regs()->rsp))
-		old.flags = SS_ONSTACK;
-	if (ss_p) {
-		if (copy_from_user(&ss, (uintptr_t)ss_p, sizeof(ss)))
-			return -EFAULT;
-		if (on_altstack(lt, user_regs()->rsp))
-			return -EPERM;
-		if (ss.flags & ~(SS_DISABLE | (1 << 31)))
-			return -EINVAL;
-		if (ss.flags & SS_DISABLE) {
-			lt->altstack.sp = 0;
-			lt->altstack.size = 0;
-			lt->altstack.flags = SS_DISABLE;
-		} else {
-			if (ss.size < MINSIGSTKSZ)
-				return -ENOMEM;
-			lt->altstack.sp = ss.sp;
-			lt->altstack.size = ss.size;
-			lt->altstack.flags = 0;
-		}
-	}
-	if (old_p && copy_to_user((uintptr_t)old_p, &old, sizeof(old)))
-		return -EFAULT;
-	return 0;
-}
-
-long sys_kill(long pid, long sig)
-{
-	struct process *p = proc_current();
-
-	if (pid != p->pid && pid != 0 && pid != -1)
-		return -ESRCH;
-	struct ksiginfo info = { SI_USER, p->pid, 0 };
-
-	if (sig == 0)
-		return 0;
-	return signal_send(p, 0, (int)sig, &info);
-}
-
-long sys_tgkill(long tgid, long tid, long sig)
-{
-	struct process *p = proc_current();
-	struct ksiginfo info = { SI_TKILL, p->pid, 0 };
-
-	if (tgid <= 0 || tid <= 0)
-		return -EINVAL;
-	if (tgid != p->pid)
-		return -ESRCH;
-	return signal_send(p, (int)tid, (int)sig, &info);
-}
-
-long sys_tkill(long tid, long sig)
-{
-	return sys_tgkill(proc_current()->pid, tid, sig);
 }
 
 /* Waits with mask in place for a signal it lets through, which is then taken; always EINTR. */
@@ -852,37 +629,4 @@ long sys_rt_sigtimedwait(long set_p, long info_p, long ts_p, long size)
 			return -EFAULT;
 	}
 	return sig;
-}
-
-static long queueinfo(int tid, long sig, long info_p)
-{
-	struct process *p = proc_current();
-	struct linux_siginfo si;
-	struct ksiginfo ki;
-
-	if (copy_from_user(&si, (uintptr_t)info_p, sizeof(si)))
-		return -EFAULT;
-	/* Only negative codes may come from a program (Linux: EPERM otherwise). */
-	if (si.code >= 0 || si.code == SI_TKILL)
-		return -EPERM;
-	ki.code = si.code;
-	ki.pid = p->pid;
-	memcpy(&ki.value, si.bytes + 8, sizeof(ki.value));
-	return signal_send(p, tid, (int)sig, &ki);
-}
-
-long sys_rt_sigqueueinfo(long pid, long sig, long info_p)
-{
-	if (pid != proc_current()->pid && pid != 0)
-		return -ESRCH;
-	return queueinfo(0, sig, info_p);
-}
-
-long sys_rt_tgsigqueueinfo(long tgid, long tid, long sig, long info_p)
-{
-	if (tgid <= 0 || tid <= 0)
-		return -EINVAL;
-	if (tgid != proc_current()->pid)
-		return -ESRCH;
-	return queueinfo((int)tid, sig, info_p);
 }
