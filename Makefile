@@ -47,6 +47,7 @@ include mk/trace.mk
 include mk/alloc.mk
 include mk/fs.mk
 include mk/sched.mk
+include mk/blk.mk
 include mk/linux.mk
 include mk/syscall.mk
 include mk/apps.mk

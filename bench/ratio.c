@@ -2,12 +2,14 @@
  * ratio: puts two sets of "KEY name value" lines side by side (the figures
  * of one benchmark measured on our side and on the baseline's).
  *
- *   ratio KEY LABEL OURS_NAME OURS_FILE BASE_NAME BASE_FILE
+ *   ratio [--higher] KEY LABEL OURS_NAME OURS_FILE BASE_NAME BASE_FILE
  *
  * Prints a table and one "BENCH LABEL.name ours=X base=Y ratio=Z" line per
  * figure (ratio = ours / base: below 1 means we are faster).  A file may hold
  * several runs (the benchmark alternates the two sides to spread the host's
- * noise over both); the best figure of each name counts.
+ * noise over both); the best figure of each name counts: the smallest, or
+ * with --higher (figures such as MiB/s) the largest, and then a ratio above
+ * 1 means we are faster.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +22,7 @@ struct fig {
 };
 
 static const char *key;
+static int higher; /* --higher: the largest figure is the best */
 
 static int load(const char *path, struct fig *f)
 {
@@ -42,7 +45,7 @@ static int load(const char *path, struct fig *f)
 		for (i = 0; i < n && strcmp(f[i].name, g.name); i++)
 			;
 		if (i < n) {
-			if (g.ns < f[i].ns)
+			if (higher ? g.ns > f[i].ns : g.ns < f[i].ns)
 				f[i].ns = g.ns;
 		} else if (n < MAX) {
 			f[n++] = g;
@@ -57,8 +60,14 @@ int main(int argc, char **argv)
 	struct fig ours[MAX], base[MAX];
 	int no, nb, shown = 0;
 
+	if (argc > 1 && strcmp(argv[1], "--higher") == 0) {
+		higher = 1;
+		argc--;
+		argv++;
+	}
 	if (argc != 7) {
-		fprintf(stderr, "usage: ratio KEY LABEL OURS_NAME OURS_FILE BASE_NAME BASE_FILE\n");
+		fprintf(stderr,
+			"usage: ratio [--higher] KEY LABEL OURS_NAME OURS_FILE BASE_NAME BASE_FILE\n");
 		return 2;
 	}
 	key = argv[1];

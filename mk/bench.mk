@@ -95,7 +95,10 @@ endef
 
 # $(call linux-guest-cmd,NAME): boot $(LG)/NAME.cpio on Linux; the program's
 # output is on stdout, and QEMU ends when it powers off or exits.
-linux-guest-cmd = $(BENCH_QEMU) -kernel $(LINUX_VMLINUX) -initrd $(LG)/$(1).cpio \
+# LINUX_GUEST_DEVICES: QEMU flags for devices, set by a benchmark's target
+# to what osprey run adds for the same option (bench-blk: --disk).
+LINUX_GUEST_DEVICES ?=
+linux-guest-cmd = $(BENCH_QEMU) $(LINUX_GUEST_DEVICES) -kernel $(LINUX_VMLINUX) -initrd $(LG)/$(1).cpio \
 	-append '$(LINUX_APPEND)'
 
 # $(call linux-guest-run,NAME,OUT,PATTERN[,SECONDS]): a shell loop for a

@@ -96,7 +96,20 @@ fi
 # in mk/bench.mk turn it into vmlinux.
 dir=build/linux-guest
 out=$dir/vmlinuz
-[ -s "$out" ] && exit 0
+mods=$dir/modules
+# Debian builds virtio, virtio_ring, virtio_mmio and virtio_blk as modules;
+# bench-blk's initramfs loads them (bench/blk/linux.c), so they are kept in
+# $mods, from /lib/modules when the same version is installed here, else
+# from the package.  $dir/version names the kernel's version.
+GUEST_MODULES="drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko
+	drivers/virtio/virtio_mmio.ko drivers/block/virtio_blk.ko"
+keep_modules() { # $1: a lib/modules/VERSION directory
+	mkdir -p "$mods"
+	for m in $GUEST_MODULES; do
+		cp "$1/kernel/$m" "$mods/" || return 1
+	done
+}
+[ -s "$out" ] && [ -s "$mods/virtio_blk.ko" ] && exit 0
 mkdir -p "$dir"
 
 # Which versioned package does linux-image-amd64 depend on?
@@ -104,16 +117,42 @@ resolve() {
 	apt-cache depends linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -1
 }
-pkg=$(resolve || true)
-if [ -z "$pkg" ]; then
-	apt_update
+if [ -s "$out" ]; then
+	# The kernel is here, the modules are not (a build from before
+	# bench-blk): take the version it came from.
+	ver=$(cat "$dir/version" 2>/dev/null || true)
+	[ -n "$ver" ] || ver=$(ls -1 "$dir"/pkg/boot/vmlinuz-* 2>/dev/null |
+		sed -n '1s,.*/vmlinuz-,,p' || true)
+	if [ -z "$ver" ]; then
+		for f in /boot/vmlinuz-*; do
+			cmp -s "$f" "$out" && ver=${f#/boot/vmlinuz-} && break
+		done
+	fi
+	if [ -z "$ver" ]; then
+		echo "deps: cannot tell the version of $out; remove it to fetch it again" >&2
+		exit 1
+	fi
+	if [ -d "/lib/modules/$ver/kernel" ] && [ -z "${LINUX_GUEST_DOWNLOAD:-}" ] &&
+		keep_modules "/lib/modules/$ver"; then
+		echo "deps: Linux guest modules from /lib/modules/$ver"
+		exit 0
+	fi
+	pkg=linux-image-$ver
+else
 	pkg=$(resolve || true)
+	if [ -z "$pkg" ]; then
+		apt_update
+		pkg=$(resolve || true)
+	fi
+	ver=${pkg#linux-image-}
 fi
-ver=${pkg#linux-image-}
 
 # A kernel already on this machine, the same version first.
 # LINUX_GUEST_DOWNLOAD=1 skips /boot and always fetches the package.
-if [ -n "$ver" ] && [ -s "/boot/vmlinuz-$ver" ] && [ -z "${LINUX_GUEST_DOWNLOAD:-}" ]; then
+if [ -s "$out" ]; then
+	src=
+elif [ -n "$ver" ] && [ -s "/boot/vmlinuz-$ver" ] && [ -d "/lib/modules/$ver/kernel" ] &&
+	[ -z "${LINUX_GUEST_DOWNLOAD:-}" ]; then
 	src=/boot/vmlinuz-$ver
 elif [ -n "$pkg" ]; then
 	src=
@@ -137,12 +176,22 @@ if [ -z "$src" ]; then
 	fi
 	rm -rf "$dir/pkg"
 	dpkg-deb -x "$tmp"/"$pkg"_*.deb "$dir/pkg"
-	# The modules (~400 MB) are of no use to an initramfs of one static
-	# program.
+	# Of the modules (~400 MB) an initramfs of one static program needs
+	# only the virtio ones.
+	keep_modules "$(ls -d "$dir"/pkg/lib/modules/* | head -1)"
 	rm -rf "$dir/pkg/lib"
+	if [ -s "$out" ]; then
+		echo "deps: Linux guest modules from $pkg"
+		exit 0
+	fi
 	src=$(ls -1 "$dir"/pkg/boot/vmlinuz-* | head -1)
+	ver=${src##*/vmlinuz-}
+else
+	ver=${src##*/vmlinuz-}
+	keep_modules "/lib/modules/$ver"
 fi
 
 cp "$src" "$out.tmp"
 mv "$out.tmp" "$out"
+echo "$ver" > "$dir/version"
 echo "deps: Linux guest kernel $src"

@@ -118,4 +118,10 @@ int blk_ram_destroy(struct blkdev *dev);
  */
 int blk_ram_initrd(struct blkdev **out);
 
+/*
+ * --bench=blk (kernel/drivers/block/bench.c): sequential reads of the disk
+ * "vda"; -ENOENT for another name.
+ */
+int blk_bench(const char *name);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include <osprey/arch/cpu.h>
 #include <osprey/arch/trap.h>
+#include <osprey/block.h>
 #include <osprey/boot.h>
 #include <osprey/cmdline.h>
 #include <osprey/linux.h>
@@ -77,6 +78,8 @@ static __noreturn void run_bench(void)
 		ret = vfs_bench(boot_options.bench);
 	if (ret == -ENOENT)
 		ret = sched_bench(boot_options.bench);
+	if (ret == -ENOENT)
+		ret = blk_bench(boot_options.bench);
 	if (ret == -ENOENT)
 		kprintf("osprey: no benchmark named %s\n", boot_options.bench);
 	power_off(ret ? 1 : 0);
