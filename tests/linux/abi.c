@@ -127,6 +127,46 @@ static int moves_to(pthread_t t, int cpu)
 }
 
 /*
+ * FUTEX_WAIT_BITSET's deadline is absolute, on CLOCK_REALTIME with
+ * FUTEX_CLOCK_REALTIME (what sem_timedwait and pthread_cond_timedwait
+ * use): it ends no earlier than the deadline and not long after, and one
+ * already past ends at once.
+ */
+static void futex_realtime_deadline(void)
+{
+	int word = 0;
+	struct timespec at, t0, t1;
+	const int bitset_rt = 9 | 128 | 256; /* WAIT_BITSET | PRIVATE | CLOCK_REALTIME */
+
+	clock_gettime(CLOCK_REALTIME, &at);
+	at.tv_nsec += 20000000;
+	if (at.tv_nsec >= 1000000000) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long r = syscall(SYS_futex, &word, bitset_rt, 0, &at, NULL, -1);
+	int e = errno;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long waited = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	check(r == -1 && e == ETIMEDOUT && waited < 2000000000L &&
+		      (now.tv_sec > at.tv_sec ||
+		       (now.tv_sec == at.tv_sec && now.tv_nsec >= at.tv_nsec)),
+	      "futex_realtime_deadline");
+	at.tv_sec -= 10;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = syscall(SYS_futex, &word, bitset_rt, 0, &at, NULL, -1);
+	e = errno;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	waited = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
+	check(r == -1 && e == ETIMEDOUT && waited < 100000000L, "futex_realtime_deadline_past");
+}
+
+/*
  * Each thread's SSE registers are its own across switches: two threads on
  * one CPU yield to each other between steps of a computation held in
  * registers, and sleep now and then (a thread that wakes on a CPU nobody
@@ -538,6 +578,7 @@ int main(int argc, char **argv)
 		raise(SIGUSR1);
 	}
 	check(x > 3325.25 && x < 3325.26, "fpu_state_kept");
+	futex_realtime_deadline();
 	fpu_switches();
 
 	printf("%s\n", failed ? "SOME FAILED" : "ALL PASSED");

@@ -248,6 +248,20 @@ static void test_maps(void)
 		      m.name[0] == 0,
 	      "maps_shows_mmap_r-xp");
 	free(maps);
+	/* mprotect of the middle page splits the area in three, and maps says so */
+	check(mprotect(p + 2 * 4096, 4096, PROT_READ) == 0, "mprotect");
+	maps = slurp("/proc/self/maps", NULL);
+	struct map_line lo, mid, hi;
+
+	check(maps && !find_map(maps, (unsigned long)p, &lo) &&
+		      !find_map(maps, (unsigned long)p + 2 * 4096, &mid) &&
+		      !find_map(maps, (unsigned long)p + 4 * 4096, &hi) &&
+		      !strcmp(lo.perms, "r-xp") && !strcmp(mid.perms, "r--p") &&
+		      !strcmp(hi.perms, "r-xp") && mid.start == (unsigned long)p + 2 * 4096 &&
+		      mid.end == (unsigned long)p + 3 * 4096 && lo.end == mid.start &&
+		      hi.start == mid.end,
+	      "maps_shows_mprotect_split");
+	free(maps);
 	munmap(p, len);
 	maps = slurp("/proc/self/maps", NULL);
 	/* malloc may reuse the addresses, but not with these rights */
