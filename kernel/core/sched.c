@@ -494,17 +494,13 @@ void sched_ipi(void)
 void sched_cpu_stat(unsigned cpu, struct sched_cpu_stat *st)
 {
 	struct runqueue *rq = &sched_rqs[cpu];
-	uint64_t flags = irq_save(), now = clock_ns(), idle = 0;
+	uint64_t flags = irq_save(), now = clock_ns();
+	/* The CPU's idle time is its idle thread's CPU time. */
+	uint64_t idle = rq->idle ? thread_cpu_ns(rq->idle) : 0;
 
-	raw_spin_lock(&rq->lock);
-	/* The idle thread's vruntime is its time on the CPU (sched_switch_away()). */
-	if (rq->idle) {
-		idle = rq->idle->vruntime;
-		if (rq->current == rq->idle && now > rq->started)
-			idle += now - rq->started;
-	}
 	st->idle_ns = idle;
 	st->busy_ns = now - rq->online_at > idle ? now - rq->online_at - idle : 0;
+	raw_spin_lock(&rq->lock);
 	st->switches = rq->switches;
 	st->running = rq_runnable(rq);
 	raw_spin_unlock(&rq->lock);

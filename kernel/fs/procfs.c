@@ -125,25 +125,28 @@ static void stat_cpu(struct procfs_out *o, const char *name, uint64_t busy_ns, u
 static size_t show_stat(char *buf, size_t size)
 {
 	struct procfs_out o = { buf, size, 0 };
-	struct sched_cpu_stat st, sum = { 0 };
 	unsigned n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE);
+	struct sched_cpu_stat *st = kmalloc(sizeof(*st) * n), sum = { 0 };
 	int64_t sec = 0, nsec = 0;
 	char name[16];
 
+	if (!st)
+		return 0;
+	/* One reading per CPU: the "cpu " line is their sum, so it comes first. */
 	for (unsigned c = 0; c < n; c++) {
-		sched_cpu_stat(c, &st);
-		sum.busy_ns += st.busy_ns;
-		sum.idle_ns += st.idle_ns;
+		sched_cpu_stat(c, &st[c]);
+		sum.busy_ns += st[c].busy_ns;
+		sum.idle_ns += st[c].idle_ns;
+		sum.switches += st[c].switches;
+		sum.timer_irqs += st[c].timer_irqs;
+		sum.running += st[c].running;
 	}
 	stat_cpu(&o, "cpu ", sum.busy_ns, sum.idle_ns);
 	for (unsigned c = 0; c < n; c++) {
-		sched_cpu_stat(c, &st);
 		format_snprintf(name, sizeof(name), "cpu%u", c);
-		stat_cpu(&o, name, st.busy_ns, st.idle_ns);
-		sum.switches += st.switches;
-		sum.timer_irqs += st.timer_irqs;
-		sum.running += st.running;
+		stat_cpu(&o, name, st[c].busy_ns, st[c].idle_ns);
 	}
+	kfree(st);
 	(void)time_clock_get(0 /* CLOCK_REALTIME */, &sec, &nsec);
 	procfs_outf(&o, "intr %lu\nctxt %lu\nbtime %lu\n", (unsigned long)sum.timer_irqs,
 		    (unsigned long)sum.switches,

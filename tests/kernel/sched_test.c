@@ -261,6 +261,29 @@ TEST(sched, yield_runs_the_waiting_thread)
 }
 
 /*
+ * sched_cpu_stat() (/proc/stat, /proc/uptime): a CPU busy for 50 ms adds
+ * about that much busy time and little idle; one left idle for 50 ms (its
+ * only thread asleep) adds about that much idle time.
+ */
+TEST(sched, cpu_stat_counts_busy_and_idle)
+{
+	unsigned cpu = nr_cpus - 1;
+	struct sched_cpu_stat a, b, c;
+
+	EXPECT_EQ(t, thread_set_affinity(thread_current(), (int)cpu), 0);
+	sched_cpu_stat(cpu, &a);
+	delay_ns(50000000);
+	sched_cpu_stat(cpu, &b);
+	thread_sleep_ns(50000000);
+	sched_cpu_stat(cpu, &c);
+	EXPECT_EQ(t, thread_set_affinity(thread_current(), -1), 0);
+	EXPECT_GE(t, b.busy_ns - a.busy_ns, 45000000);
+	EXPECT_LT(t, b.idle_ns - a.idle_ns, 5000000);
+	EXPECT_GE(t, c.idle_ns - b.idle_ns, 40000000);
+	EXPECT_GE(t, c.switches, b.switches + 2); /* to idle and back */
+}
+
+/*
  * Tickless: a CPU running one thread, with nobody asleep on it, takes no
  * timer interrupt at all; give it a second CPU-bound thread and slices end
  * by the timer (so the counter is shown to count).

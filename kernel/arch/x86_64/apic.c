@@ -72,8 +72,9 @@ static void timer_unmask(void)
 	 * The SDM: the MMIO write that selects TSC-deadline mode must be
 	 * ordered before the first WRMSR of the deadline (MFENCE).
 	 */
-	__asm__ volatile("mfence" ::: "memory");
-	if (!deadline)
+	if (deadline)
+		__asm__ volatile("mfence" ::: "memory");
+	else
 		wr(APIC_TIMER_INIT, 0);
 }
 
